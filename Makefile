@@ -1,0 +1,36 @@
+# Everything installs into .venv under the repo; nothing outside it is touched.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test test-all lint demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## make test: the default (fast) test suite.
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+## make test-all: every test, slow ones included.
+test-all: $(STAMP)
+	$(BIN)/pytest -q -m ""
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/mypy
+
+## make demo: the main job (parses and executes a few chains).
+demo: $(STAMP)
+	$(BIN)/python examples/demo_parse.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_parse.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

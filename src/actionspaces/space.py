@@ -1,0 +1,270 @@
+"""The :class:`ActionSpace` protocol every action space implements.
+
+In the spirit of ``gymnasium.spaces.Space``: a small generic surface of verbs. A space knows its
+``name``, the ``prefix`` that introduces it in a model's answer (``"Action:"``), its ``grammar`` (a Lark
+file), how to ``parse`` text into a typed, frozen action and ``render`` it back (``parse(render(a)) == a``),
+how to ``canonicalize`` an action into the MineRL env action it performs on the next tick, and how to
+``sample`` and check (``contains``) actions.
+
+Parsing is LALR (linear time) over the grammar in ``grammars/<name>.lark``; grammar-level and semantic
+failures alike surface as one exception type, :class:`~actionspaces.errors.ParseError`.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from functools import cache
+from importlib import resources
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.lexer import PatternStr
+from pydantic import BaseModel
+
+from .canonical import CanonicalAction
+from .errors import ParseError
+from .state import ViewState
+
+__all__ = ["ActionSpace", "SemanticError", "grammar_source", "header_pattern"]
+
+A = TypeVar("A", bound=BaseModel)
+
+#: Upper bound on the length of one action's text; real actions are a few dozen characters.
+DEFAULT_MAX_LENGTH = 4096
+
+
+class SemanticError(Exception):
+    """Raised inside a grammar's transformer: the text is well-formed but a value is not allowed.
+
+    ``position`` is relative to the body being parsed; :meth:`ActionSpace.parse` re-anchors it.
+    """
+
+    def __init__(self, message: str, position: int, expected: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.expected = expected
+
+    @classmethod
+    def at(cls, token: Token, message: str, expected: tuple[str, ...] = ()) -> SemanticError:
+        """An error located at ``token``."""
+        return cls(message, token.start_pos or 0, expected)
+
+
+@cache
+def grammar_source(name: str) -> str:
+    """The text of ``grammars/<name>.lark`` shipped with the package."""
+    return resources.files("actionspaces.grammars").joinpath(f"{name}.lark").read_text(encoding="utf-8")
+
+
+@cache
+def header_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    """Regex for a level header such as ``Action:``, ``**Action:**``, ``action：`` (case-insensitive).
+
+    Group ``name`` holds the prefix word. The pattern matches at the current position only.
+    """
+    words = "|".join(re.escape(p.rstrip(":")) for p in prefixes)
+    return re.compile(rf"(?:\*\*)?(?P<name>{words})(?:\*\*)?[ \t]*[:：](?:\*\*)?[ \t]*", re.IGNORECASE)
+
+
+class ActionSpace(ABC, Generic[A]):
+    """Base class of every action space: parse text into a typed action ``A`` and back.
+
+    Subclasses set the class attributes ``name``, ``prefix``, ``grammar_name`` and ``action_type``,
+    provide a Lark transformer in :meth:`_transformer`, and implement :meth:`render_body`,
+    :meth:`canonicalize` and :meth:`sample`.
+
+    Example:
+        >>> from actionspaces import RawSpace
+        >>> space = RawSpace()
+        >>> action = space.parse("Action: move(19, 0) and press(w)")
+        >>> space.render(action)
+        'Action: move(19, 0) and press(w)'
+        >>> space.canonicalize(action).camera
+        (0.0, 2.85)
+    """
+
+    name: ClassVar[str]
+    prefix: ClassVar[str]
+    grammar_name: ClassVar[str]
+    action_type: ClassVar[type[BaseModel]]
+    #: Descriptions of regex terminals for error messages (terminal name → words).
+    terminal_descriptions: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+        if max_length <= 0:
+            raise ValueError(f"max_length must be positive, got {max_length!r}")
+        self.max_length = max_length
+
+    # ----------------------------------------------------------------------------------------- grammar
+    @property
+    def grammar(self) -> str:
+        """The Lark grammar (source text) of this space's action body."""
+        return grammar_source(self.grammar_name)
+
+    @classmethod
+    def _transformer(cls) -> Transformer[Any, Any]:
+        """The Lark transformer that builds the parse result; called once per class."""
+        raise NotImplementedError
+
+    def _lark(self) -> Lark:
+        return _compiled(type(self))
+
+    # ----------------------------------------------------------------------------------------- parsing
+    def parse(self, text: str) -> A:
+        """Parse one action, with or without its prefix (``"Action: …"`` or ``"…"``).
+
+        Raises:
+            ParseError: the text is not an action of this space; the error carries the position, the
+                expected tokens and the offending text. No other exception escapes.
+        """
+        if not isinstance(text, str):
+            raise ParseError(
+                f"expected a str, got {type(text).__name__}", text=repr(text), position=0, space=self.name
+            )
+        start, end = _strip_span(text)
+        header = header_pattern((self.prefix,)).match(text, start, end)
+        if header is not None:
+            start = header.end()
+        return self.parse_body(text, start, end)
+
+    def parse_body(self, text: str, start: int = 0, end: int | None = None) -> A:
+        """Parse ``text[start:end]``, the body after the prefix; errors point into the whole ``text``."""
+        end = len(text) if end is None else end
+        body = text[start:end]
+        if not body.strip():
+            raise ParseError(
+                f"empty {self.name} action", text=text, position=start, expected=self._first_tokens(), space=self.name
+            )
+        if len(body) > self.max_length:
+            raise ParseError(
+                f"{self.name} action is {len(body)} characters long, more than max_length={self.max_length}",
+                text=text,
+                position=start + self.max_length,
+                space=self.name,
+            )
+        fast = self._fast_parse(body)
+        if fast is not None:
+            return fast
+        try:
+            result = self._lark().parse(body)
+            return self._build(result, body)
+        except SemanticError as err:
+            raise ParseError(
+                err.message, text=text, position=start + err.position, expected=err.expected, space=self.name
+            ) from None
+        except VisitError as err:  # a transformer error wrapped by lark
+            orig = err.orig_exc
+            if isinstance(orig, SemanticError):
+                raise ParseError(
+                    orig.message, text=text, position=start + orig.position, expected=orig.expected, space=self.name
+                ) from None
+            raise
+        except UnexpectedInput as err:
+            raise self._lark_error(err, text, start, body) from None
+
+    def _fast_parse(self, body: str) -> A | None:
+        """Optional fast path for the canonical form; returns ``None`` to defer to the grammar."""
+        return None
+
+    def _build(self, result: Any, body: str) -> A:
+        """Turn the transformer's result into the action (where space parameters are checked)."""
+        return result  # type: ignore[no-any-return]
+
+    # ----------------------------------------------------------------------------------------- the rest
+    def render(self, action: A) -> str:
+        """The text of ``action`` with this space's prefix, e.g. ``"Action: move(0, 0) and press()"``."""
+        return f"{self.prefix} {self.render_body(action)}"
+
+    @abstractmethod
+    def render_body(self, action: A) -> str:
+        """The text of ``action`` without the prefix."""
+
+    @abstractmethod
+    def canonicalize(self, action: A, state: ViewState | None = None) -> CanonicalAction:
+        """The env action ``action`` performs on the next tick in ``state`` (the paper's g)."""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator | int | None = None) -> A:
+        """A random valid action, for property tests and exploration."""
+
+    def contains(self, action: object) -> bool:
+        """Whether ``action`` is a valid action of this space (type and this space's parameters)."""
+        return isinstance(action, self.action_type)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    # ----------------------------------------------------------------------------------------- errors
+    def _describe(self, terminal: str) -> str:
+        desc = self.terminal_descriptions.get(terminal)
+        if desc is not None:
+            return desc
+        if terminal in ("$END", "<END-OF-FILE>"):
+            return "end of action"
+        try:
+            term = self._lark().get_terminal(terminal)
+        except KeyError:  # a pseudo-terminal lark reports by name only
+            return terminal.lower()
+        if isinstance(term.pattern, PatternStr):
+            return repr(term.pattern.value)
+        return terminal.lower()
+
+    def _first_tokens(self) -> tuple[str, ...]:
+        parser = self._lark().parse_interactive("")
+        return tuple(self._describe(t) for t in parser.accepts())
+
+    def _lark_error(self, err: UnexpectedInput, text: str, start: int, body: str) -> ParseError:
+        if isinstance(err, UnexpectedToken):
+            tok = err.token
+            at_end = tok.type == "$END"
+            pos = len(body) if at_end else (tok.start_pos or 0)
+            found = "end of action" if at_end else repr(_first_word(str(tok)))
+            expected = err.accepts or err.expected
+            msg = f"unexpected {found}"
+        elif isinstance(err, UnexpectedCharacters):
+            pos = err.pos_in_stream
+            expected = err.allowed or set()
+            msg = f"unexpected character {body[pos]!r}" if pos < len(body) else "unexpected end of action"
+        elif isinstance(err, UnexpectedEOF):
+            pos = len(body)
+            expected = set(err.expected)
+            msg = "unexpected end of action"
+        else:  # pragma: no cover - lark has no other subclasses
+            pos, expected, msg = 0, set(), str(err)
+        described = tuple(self._describe(t) for t in expected if not t.startswith("__IGNORE"))
+        return ParseError(msg, text=text, position=start + pos, expected=described, space=self.name)
+
+
+@cache
+def _compiled(space_type: type[ActionSpace[Any]]) -> Lark:
+    """One LALR parser per space class, with its transformer applied inline (no parse tree is built)."""
+    return Lark(
+        grammar_source(space_type.grammar_name),
+        parser="lalr",
+        lexer="contextual",
+        transformer=space_type._transformer(),
+        propagate_positions=False,
+        maybe_placeholders=True,
+    )
+
+
+def _first_word(text: str) -> str:
+    """The first word (or character) of a token, which is what a reader needs to see in a message."""
+    m = re.match(r"\w+|\S", text)
+    return m.group() if m else text
+
+
+def _strip_span(text: str) -> tuple[int, int]:
+    """``(start, end)`` of ``text`` without surrounding whitespace."""
+    start = len(text) - len(text.lstrip())
+    end = len(text.rstrip())
+    return start, max(start, end)
+
+
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy ``Generator`` from a generator, a seed, or ``None`` (fresh entropy)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -1,0 +1,316 @@
+"""Grounding space: ``Grounding: Mine <|object_ref_start|>oak log<|object_ref_end|><|point_start|>(512,300)<|point_end|>``.
+
+A grounding action names a verb and points at its target in the image. Points live in the 0..999 grid of
+OpenHA (x to the right, y down), whatever the frame size; :meth:`Point.to_pixels` and
+:meth:`Point.from_pixels` convert with one documented rule.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from lark import Token, Transformer
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..canonical import Button, CanonicalAction
+from ..space import ActionSpace, SemanticError, as_generator
+from ..state import GUI_PX_PER_DEGREE, ViewState
+from .raw import format_number
+
+__all__ = ["GroundingAction", "GroundingCommand", "GroundingSpace", "GroundingVerb", "Point"]
+
+GroundingVerb = Literal["kill", "mine", "approach", "right_click", "move_to", "explore", "noop"]
+#: Verbs that need a target point.
+TARGETED_VERBS: frozenset[str] = frozenset({"kill", "mine", "approach", "right_click", "move_to"})
+_VERB_TEXT: dict[str, str] = {
+    "kill": "Kill",
+    "mine": "Mine",
+    "approach": "Approach",
+    "right_click": "right click",
+    "move_to": "move to",
+    "explore": "Explore",
+    "noop": "no-op",
+}
+#: Input spellings of the verbs; ``move_camera`` (grounding.txt, README) means the same as ``move to``.
+_VERB_ALIASES: dict[str, GroundingVerb] = {
+    "kill": "kill",
+    "mine": "mine",
+    "approach": "approach",
+    "rightclick": "right_click",
+    "moveto": "move_to",
+    "movecamera": "move_to",
+}
+GRID = 1000  # points are integers 0..999 of a 1000-step grid over the image
+
+
+class Point(BaseModel):
+    """A point of the image on OpenHA's grid: ``x``, ``y`` in ``[0, 1000)``, x right, y down.
+
+    Conversion to pixels takes the centre of the grid cell: ``px = floor((x + 0.5)·W/1000)``, clipped to
+    ``W − 1`` (and the same for y with H). ``from_pixels`` takes the centre of the pixel:
+    ``x = floor((px + 0.5)·1000/W)``. For frames up to 1000 px, ``to_pixels(from_pixels(p)) == p`` for every
+    pixel; the other way round several grid points share a pixel.
+
+    Example:
+        >>> Point(x=512, y=300).to_pixels(640, 360)
+        (328, 108)
+        >>> Point.from_pixels(328, 108, 640, 360)
+        Point(x=513.0, y=301.0)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    x: float = Field(ge=0, lt=GRID)
+    y: float = Field(ge=0, lt=GRID)
+
+    @field_validator("x", "y")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"point coordinates must be finite, got {value!r}")
+        return float(value)
+
+    def to_pixels(self, width: int = 640, height: int = 360) -> tuple[int, int]:
+        """The pixel ``(column, row)`` of a ``width``×``height`` frame that holds this point."""
+        if width <= 0 or height <= 0:
+            raise ValueError(f"frame size must be positive, got {width}×{height}")
+        return (
+            min(math.floor((self.x + 0.5) * width / GRID), width - 1),
+            min(math.floor((self.y + 0.5) * height / GRID), height - 1),
+        )
+
+    @classmethod
+    def from_pixels(cls, column: float, row: float, width: int = 640, height: int = 360) -> Point:
+        """The grid point of a pixel of a ``width``×``height`` frame."""
+        if width <= 0 or height <= 0:
+            raise ValueError(f"frame size must be positive, got {width}×{height}")
+        if not (0 <= column < width and 0 <= row < height):
+            raise ValueError(f"pixel ({column}, {row}) lies outside the {width}×{height} frame")
+        return cls(
+            x=min(math.floor((column + 0.5) * GRID / width), GRID - 1),
+            y=min(math.floor((row + 0.5) * GRID / height), GRID - 1),
+        )
+
+    def __repr__(self) -> str:
+        return f"Point(x={self.x!r}, y={self.y!r})"
+
+
+class GroundingCommand(BaseModel):
+    """One grounding command: a verb, an optional object label, and its target points.
+
+    ``box=True`` means the two points are the corners of a box whose centre is the target.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    verb: GroundingVerb
+    label: str | None = None
+    points: tuple[Point, ...] = ()
+    box: bool = False
+
+    @model_validator(mode="after")
+    def _shape(self) -> GroundingCommand:
+        if self.verb in TARGETED_VERBS and not self.points:
+            raise ValueError(f"grounding verb {self.verb!r} needs a target point")
+        if self.verb not in TARGETED_VERBS and (self.points or self.label is not None):
+            raise ValueError(f"grounding verb {self.verb!r} takes no target")
+        if self.box and len(self.points) != 2:
+            raise ValueError(f"a box has exactly two corner points, got {len(self.points)}")
+        if self.label is not None and (not self.label.strip() or self.label != self.label.strip() or "\n" in self.label):
+            raise ValueError(f"object label must be one stripped, non-empty line, got {self.label!r}")
+        if self.label is not None and "<|" in self.label:
+            raise ValueError(f"object label may not contain special tokens, got {self.label!r}")
+        return self
+
+    @property
+    def target(self) -> Point | None:
+        """The point acted on: the first point, or the centre of the box."""
+        if not self.points:
+            return None
+        if self.box:
+            a, b = self.points
+            return Point(x=(a.x + b.x) / 2, y=(a.y + b.y) / 2)
+        return self.points[0]
+
+
+class GroundingAction(BaseModel):
+    """A grounding action: one or more commands, executed in order.
+
+    Example:
+        >>> a = GroundingSpace().parse("Grounding: Mine <|point_start|>(512,300)<|point_end|>")
+        >>> a.commands[0].verb, a.commands[0].target
+        ('mine', Point(x=512.0, y=300.0))
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commands: tuple[GroundingCommand, ...] = Field(min_length=1)
+
+
+class _GroundingTransformer(Transformer[Token, Any]):
+    def start(self, commands: list[GroundingCommand]) -> GroundingAction:
+        return GroundingAction(commands=tuple(commands))
+
+    def noop(self, _: list[Token]) -> GroundingCommand:
+        return GroundingCommand(verb="noop")
+
+    def explore(self, _: list[Token]) -> GroundingCommand:
+        return GroundingCommand(verb="explore")
+
+    def targeted(self, children: list[Any]) -> GroundingCommand:
+        verb_token, label, (points, box) = children
+        key = "".join(ch for ch in str(verb_token).lower() if ch.isalpha())
+        return GroundingCommand(verb=_VERB_ALIASES[key], label=label, points=points, box=box)
+
+    def object_ref(self, children: list[Token | None]) -> str:
+        start, label, _ = children
+        text = str(label).strip() if label is not None else ""
+        if not text:
+            raise SemanticError.at(start, "empty object label", ("a label",))
+        return text
+
+    def points(self, children: list[Any]) -> tuple[tuple[Point, ...], bool]:
+        return tuple(p for p in children if isinstance(p, Point)), False
+
+    def box(self, children: list[Any]) -> tuple[tuple[Point, ...], bool]:
+        return tuple(p for p in children if isinstance(p, Point)), True
+
+    def grid_point(self, children: list[Token]) -> Point:
+        return Point(x=_coordinate(children[0], 1.0), y=_coordinate(children[1], 1.0))
+
+    def fraction_point(self, children: list[Token]) -> Point:
+        return Point(x=_coordinate(children[1], GRID), y=_coordinate(children[3], GRID))
+
+
+def _coordinate(token: Token, scale: float) -> float:
+    value = float(token) * scale
+    if not (math.isfinite(value) and 0 <= value < GRID):
+        shown = "0..999" if scale == 1.0 else "0 ≤ v < 1"
+        raise SemanticError.at(token, f"coordinate {str(token)} is outside the image grid ({shown})", (shown,))
+    return value
+
+
+class GroundingSpace(ActionSpace[GroundingAction]):
+    """OpenHA's grounding commands: Kill, Mine, Approach, right click, move to / move_camera, Explore, no-op.
+
+    Args:
+        max_turn_deg: largest camera (or cursor) step per tick when canonicalizing, in degrees.
+        aim_tolerance_deg: in the world view, a target within this angle of the crosshair counts as aimed
+            at, so the first tick interacts instead of turning.
+        max_length: longest accepted body, in characters.
+
+    Example:
+        >>> space = GroundingSpace()
+        >>> a = space.parse("Grounding: move_camera <|object_ref_start|>empty slot<|object_ref_end|><|point_start|>(881,558)<|point_end|>")
+        >>> space.render(a)
+        'Grounding: move to <|object_ref_start|>empty slot<|object_ref_end|><|point_start|>(881,558)<|point_end|>'
+    """
+
+    name: ClassVar[str] = "grounding"
+    prefix: ClassVar[str] = "Grounding:"
+    grammar_name: ClassVar[str] = "grounding"
+    action_type: ClassVar[type[BaseModel]] = GroundingAction
+    terminal_descriptions: ClassVar[dict[str, str]] = {
+        "NUMBER": "a number",
+        "LABEL": "a label",
+        "VERB": "a verb (Kill, Mine, Approach, right click, move to)",
+        "X_EQ": "'x='",
+        "Y_EQ": "'y='",
+        "_SEP": "',' or 'and'",
+    }
+
+    def __init__(self, *, max_turn_deg: float = 10.0, aim_tolerance_deg: float = 1.0, max_length: int = 4096) -> None:
+        super().__init__(max_length=max_length)
+        if not (math.isfinite(max_turn_deg) and 0 < max_turn_deg <= 180):
+            raise ValueError(f"max_turn_deg must lie in (0, 180], got {max_turn_deg!r}")
+        if not (math.isfinite(aim_tolerance_deg) and aim_tolerance_deg >= 0):
+            raise ValueError(f"aim_tolerance_deg must be a finite number ≥ 0, got {aim_tolerance_deg!r}")
+        self.max_turn_deg = max_turn_deg
+        self.aim_tolerance_deg = aim_tolerance_deg
+
+    @classmethod
+    def _transformer(cls) -> _GroundingTransformer:
+        return _GroundingTransformer()
+
+    def render_body(self, action: GroundingAction) -> str:
+        """Commands joined by ``", "``; ``move_camera`` is written ``move to``."""
+        return ", ".join(_render_command(c) for c in action.commands)
+
+    def canonicalize(self, action: GroundingAction, state: ViewState | None = None) -> CanonicalAction:
+        """The first tick of the first command.
+
+        * GUI open: move the cursor towards the point (at most ``max_turn_deg`` per tick at 6.667 px per
+          degree); once the cursor is on it (within half a pixel), click: ``right click`` uses, every other
+          targeted verb attacks (a left click).
+        * World view: turn towards the point through a pinhole camera of the state's field of view (at most
+          ``max_turn_deg`` per tick); once within ``aim_tolerance_deg``, act: Mine/Kill attack, Approach
+          walks forward, right click uses, move to does nothing more.
+        * ``Explore`` walks forward; ``no-op`` does nothing.
+        """
+        state = state or ViewState()
+        command = action.commands[0]
+        target = command.target
+        if target is None:
+            return CanonicalAction(buttons=frozenset({"forward"})) if command.verb == "explore" else CanonicalAction()
+        px, py = target.to_pixels(state.width, state.height)
+        if state.gui_open:
+            cx, cy = state.cursor_px
+            # aim at the pixel's centre, as Minecraft's slot hit test does
+            yaw, pitch = (px + 0.5 - cx) / GUI_PX_PER_DEGREE, (py + 0.5 - cy) / GUI_PX_PER_DEGREE
+            tolerance = 0.5 / GUI_PX_PER_DEGREE
+            interact: Button | None = "use" if command.verb == "right_click" else "attack"
+        else:
+            f = state.focal_px
+            yaw = math.degrees(math.atan2(px + 0.5 - state.width / 2, f))
+            pitch = math.degrees(math.atan2(py + 0.5 - state.height / 2, f))
+            tolerance = self.aim_tolerance_deg
+            interact = _WORLD_INTERACTION[command.verb]
+        if abs(yaw) <= tolerance and abs(pitch) <= tolerance:
+            return CanonicalAction(buttons=frozenset({interact}) if interact else frozenset())
+        limit = self.max_turn_deg
+        return CanonicalAction(camera=(float(np.clip(pitch, -limit, limit)), float(np.clip(yaw, -limit, limit))))
+
+    def sample(self, rng: np.random.Generator | int | None = None) -> GroundingAction:
+        """One to three random commands with labels and points from the 0..999 grid."""
+        g = as_generator(rng)
+        commands = [self._sample_command(g) for _ in range(1 if g.random() < 0.85 else int(g.integers(2, 4)))]
+        return GroundingAction(commands=tuple(commands))
+
+    @staticmethod
+    def _sample_command(g: np.random.Generator) -> GroundingCommand:
+        verb: GroundingVerb = _SAMPLE_VERBS[int(g.integers(len(_SAMPLE_VERBS)))]
+        if verb not in TARGETED_VERBS:
+            return GroundingCommand(verb=verb)
+        label = _SAMPLE_LABELS[int(g.integers(len(_SAMPLE_LABELS)))] if g.random() < 0.8 else None
+        box = bool(g.random() < 0.05)
+        n = 2 if box else (1 if g.random() < 0.95 else 2)
+        points = tuple(Point(x=int(g.integers(GRID)), y=int(g.integers(GRID))) for _ in range(n))
+        return GroundingCommand(verb=verb, label=label, points=points, box=box)
+
+
+_WORLD_INTERACTION: dict[str, Button | None] = {
+    "kill": "attack",
+    "mine": "attack",
+    "approach": "forward",
+    "right_click": "use",
+    "move_to": None,
+}
+_SAMPLE_VERBS: tuple[GroundingVerb, ...] = (
+    "mine", "mine", "kill", "kill", "approach", "right_click", "move_to", "move_to", "explore", "noop",
+)  # fmt: skip
+_SAMPLE_LABELS = (
+    "oak log", "birch log", "stone", "dirt", "sand", "grass block", "sugar cane", "hay block", "cow", "sheep",
+    "zombie", "chicken", "crafting table", "chest", "empty slot", "oak planks", "stick", "iron ingot",
+)  # fmt: skip
+
+
+def _render_command(command: GroundingCommand) -> str:
+    text = _VERB_TEXT[command.verb]
+    if command.verb not in TARGETED_VERBS:
+        return text
+    ref = f"<|object_ref_start|>{command.label}<|object_ref_end|>" if command.label is not None else ""
+    coords = ",".join(f"({format_number(p.x)},{format_number(p.y)})" for p in command.points)
+    target = f"<|box_start|>{coords}<|box_end|>" if command.box else f"<|point_start|>{coords}<|point_end|>"
+    return f"{text} {ref}{target}"

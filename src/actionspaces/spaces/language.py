@@ -1,0 +1,97 @@
+"""Language space: ``Skill: chop the oak tree`` — one line naming a skill for a skill controller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+from lark import Token, Transformer
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from ..canonical import CanonicalAction
+from ..errors import CanonicalizeError
+from ..space import ActionSpace, as_generator
+from ..state import ViewState
+
+__all__ = ["LanguageAction", "LanguageSpace", "SkillResolver"]
+
+#: Turns a skill into its first env tick in a state (a skill controller's first step).
+SkillResolver = Callable[["LanguageAction", ViewState | None], CanonicalAction]
+
+
+class LanguageAction(BaseModel):
+    """A skill in words: one stripped, non-empty line.
+
+    Example:
+        >>> LanguageSpace().parse("Skill: chop the oak tree").text
+        'chop the oak tree'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if not value.strip() or value != value.strip() or "\n" in value or "\r" in value:
+            raise ValueError(f"a skill is one stripped, non-empty line, got {value!r}")
+        return value
+
+
+class _LanguageTransformer(Transformer[Token, Any]):
+    def start(self, children: list[Token]) -> LanguageAction:
+        return LanguageAction(text=str(children[0]).strip())
+
+
+class LanguageSpace(ActionSpace[LanguageAction]):
+    """Free-text skills. The text has no fixed meaning on its own: canonicalizing needs a skill controller.
+
+    Args:
+        resolver: maps a skill and a state to its first env tick (a skill controller). Without one,
+            :meth:`canonicalize` raises :class:`~actionspaces.errors.CanonicalizeError`.
+        max_length: longest accepted body, in characters.
+    """
+
+    name: ClassVar[str] = "language"
+    prefix: ClassVar[str] = "Skill:"
+    grammar_name: ClassVar[str] = "language"
+    action_type: ClassVar[type[BaseModel]] = LanguageAction
+    terminal_descriptions: ClassVar[dict[str, str]] = {"TEXT": "one line of text"}
+
+    def __init__(self, resolver: SkillResolver | None = None, *, max_length: int = 4096) -> None:
+        super().__init__(max_length=max_length)
+        self.resolver = resolver
+
+    @classmethod
+    def _transformer(cls) -> _LanguageTransformer:
+        return _LanguageTransformer()
+
+    def render_body(self, action: LanguageAction) -> str:
+        """The skill text itself."""
+        return action.text
+
+    def canonicalize(self, action: LanguageAction, state: ViewState | None = None) -> CanonicalAction:
+        """The first tick of the skill, as the resolver (skill controller) decides."""
+        if self.resolver is None:
+            raise CanonicalizeError(
+                f"cannot canonicalize skill {action.text!r}: a language action has no fixed env action; "
+                "pass LanguageSpace(resolver=...) with a skill controller"
+            )
+        return self.resolver(action, state)
+
+    def sample(self, rng: np.random.Generator | int | None = None) -> LanguageAction:
+        """A random skill phrase such as ``"mine the stone"``."""
+        g = as_generator(rng)
+        verb = _VERBS[int(g.integers(len(_VERBS)))]
+        target = _TARGETS[int(g.integers(len(_TARGETS)))]
+        return LanguageAction(text=f"{verb} {target}")
+
+
+_VERBS = ("chop", "mine", "collect", "hunt", "kill", "approach", "find", "craft", "explore towards", "look at")
+_TARGETS = (
+    "the oak tree", "the birch log", "stone", "the dirt block", "sand", "the grass block", "sugar cane",
+    "the cow", "the sheep", "a zombie", "the chicken", "a crafting table", "the chest", "some planks",
+    "sticks", "a wooden pickaxe",
+)  # fmt: skip

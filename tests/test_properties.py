@@ -1,0 +1,98 @@
+"""Properties every space must have: parse(render(a)) == a, and any string gives an action or a ParseError."""
+
+import time
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from actionspaces import ChainSpace, ParseError
+from conftest import ALL_SPACES
+
+SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+# Text built from the languages' own pieces finds far more interesting failures than random unicode.
+FRAGMENTS = st.sampled_from(
+    [
+        "Action:", "Motion:", "Grounding:", "Skill:", "Latent:", "move", "press", "click", "(", ")", ",", ", ",
+        " and ", "'", '"', "=", "dx", "w", "left", "right", "up", "1", "-3", "0.5", "1e3", "nan", "no_op", "no-op",
+        "turn", "cursor", "attack / mine", "switch to hotbar", "<|point_start|>", "<|point_end|>", "(512,300)",
+        "<|object_ref_start|>", "<|object_ref_end|>", "Mine", "<|latent_3|>", "<|reserved_special_token_178|>",
+        "<|reserved_special_token_204|>", "<|reserved_special_token_179|>", "\n", "\n, ", " ", "**", "：",
+        "<|im_start|>assistant\n", "<|im_end|>", "keyDown", "keys=", "keyboard.w",
+    ]
+)  # fmt: skip
+GRAMMAR_SOUP = st.lists(FRAGMENTS, max_size=25).map("".join)
+ANY_TEXT = st.one_of(st.text(max_size=200), GRAMMAR_SOUP)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=SEEDS)
+def test_parse_render_round_trip(seed):
+    for space in ALL_SPACES:
+        action = space.sample(np.random.default_rng(seed))
+        assert space.contains(action)
+        text = space.render(action)
+        assert space.parse(text) == action, text
+        assert space.parse(space.render_body(action)) == action
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=ANY_TEXT)
+def test_any_text_gives_an_action_or_a_parse_error(text):
+    for space in ALL_SPACES:
+        try:
+            action = space.parse(text)
+        except ParseError as err:
+            assert 0 <= err.position <= len(err.text)
+            assert err.text == text
+            str(err)  # the message with its caret must render
+        else:
+            assert space.contains(action)
+            assert space.parse(space.render(action)) == action
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=ANY_TEXT)
+def test_chain_never_raises_and_positions_are_in_range(text):
+    chain = ChainSpace().parse(text)
+    for err in chain.errors:
+        assert 0 <= err.position <= len(text)
+    for level in chain.levels:
+        assert (level.action is None) != (level.error is None)
+        assert 0 <= level.span[0] <= level.body_span[0] <= level.body_span[1] <= len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=SEEDS)
+def test_chain_round_trip(seed):
+    cs = ChainSpace()
+    actions = cs.sample(np.random.default_rng(seed))
+    text = cs.render(actions)
+    chain = cs.parse(text)
+    assert chain.ok, chain.errors
+    assert [lv.action for lv in chain.levels] == actions
+
+
+def test_pathological_inputs_fail_fast():
+    """A megabyte of garbage or of repeated separators is rejected at once, not after seconds."""
+    inputs = [
+        "x" * 1_000_000,
+        "Action: " + "and " * 250_000,
+        "Action: move(1, 2)" + ", " * 500_000,
+        "Motion: " + "turn left, " * 90_000,
+        "Grounding: " + "<|point_start|>" * 60_000,
+        "(" * 1_000_000,
+        "\n, " * 300_000,
+    ]
+    for text in inputs:
+        t0 = time.perf_counter()
+        chain = ChainSpace().parse(text)
+        for space in ALL_SPACES:
+            try:
+                space.parse(text)
+            except ParseError:
+                pass
+        elapsed = time.perf_counter() - t0
+        assert not chain.ok
+        # generous bound (CI machines are noisy); the real figure is a few milliseconds
+        assert elapsed < 1.0, (text[:30], elapsed)
