@@ -36,6 +36,12 @@ DEFAULT_EXECUTION_ORDER: tuple[str, ...] = ("raw", "latent", "motion", "groundin
 
 _WRAPPER_HEAD = re.compile(r"\s*(?:<\|im_start\|>[ \t]*assistant[ \t]*\n?)?\s*")
 _WRAPPER_TAIL = re.compile(r"(?:\s*(?:<\|im_end\|>|<\|endoftext\|>))+\s*$")
+# Legacy level syntax of OpenHA's MTRL prompts: <skill>…</skill>, <grounding>…</grounding>, <motion>…</motion>,
+# <raw>…</raw>, and a bare reserved-token raw block beside them.
+_XML_LEVEL = re.compile(r"<(?P<tag>skill|grounding|motion|latent|raw)>(?P<body>.*?)</(?P=tag)>", re.IGNORECASE | re.DOTALL)
+_RESERVED_BLOCK = re.compile(r"<\|reserved_special_token_178\|>.*?<\|reserved_special_token_179\|>", re.DOTALL)
+_XML_SPACE = {"skill": "language", "grounding": "grounding", "motion": "motion", "latent": "latent", "raw": "raw"}
+_BETWEEN_LEVELS = re.compile(r"[\s,]*")
 
 
 @dataclass(frozen=True)
@@ -186,7 +192,8 @@ class ChainSpace:
         headers = [first] if first else []
         headers += self._header.finditer(text, first.end() if first else start, end)
         if not headers:
-            return self._parse_bare(text, start, end)
+            tagged = self._parse_tagged(text, start, end)
+            return tagged if tagged is not None else self._parse_bare(text, start, end)
         chain_errors: list[ParseError] = []
         stray = text[start : headers[0].start()].strip()
         if stray:
@@ -214,6 +221,41 @@ class ChainSpace:
         except ParseError as err:
             action, error = None, err
         return Level(space.name, span, (body_start, body_end), action, error)
+
+    def _parse_tagged(self, text: str, start: int, end: int) -> Chain | None:
+        """The legacy XML-tag form, or ``None`` when the response has no level tag."""
+        tags = [m for m in _XML_LEVEL.finditer(text, start, end) if _XML_SPACE[m.group("tag").lower()] in self.spaces]
+        if not tags:
+            return None
+        blocks: list[tuple[int, int, str, int, int]] = [
+            (m.start(), m.end(), _XML_SPACE[m.group("tag").lower()], *m.span("body")) for m in tags
+        ]
+        if "raw" in self.spaces:
+            blocks += [
+                (m.start(), m.end(), "raw", m.start(), m.end())
+                for m in _RESERVED_BLOCK.finditer(text, start, end)
+                if not any(b[0] <= m.start() < b[1] for b in blocks)
+            ]
+        blocks.sort()
+        levels: list[Level] = []
+        chain_errors: list[ParseError] = []
+        cursor = start
+        for lo, hi, name, body_lo, body_hi in blocks:
+            gap = _BETWEEN_LEVELS.match(text, cursor, lo)
+            if gap is not None and gap.end() < lo:
+                chain_errors.append(
+                    ParseError("text between levels", text=text, position=gap.end(), expected=self.prefixes, space="chain")
+                )
+            body_lo += len(text[body_lo:body_hi]) - len(text[body_lo:body_hi].lstrip())
+            body_hi = len(text[:body_hi].rstrip())
+            levels.append(self._parse_level(self.spaces[name], text, (lo, hi), body_lo, body_hi))
+            cursor = hi
+        if text[cursor:end].strip(" \t\n,"):
+            tail = _BETWEEN_LEVELS.match(text, cursor, end)
+            chain_errors.append(
+                ParseError("text after the last level", text=text, position=tail.end() if tail else cursor, space="chain")
+            )
+        return Chain(text, tuple(levels), tuple(chain_errors), self.execution_order)
 
     def _parse_bare(self, text: str, start: int, end: int) -> Chain:
         """No prefix anywhere: accept the body of one space (raw, latent, motion, grounding — never free text)."""

@@ -82,16 +82,19 @@ class LanguageSpace(ActionSpace[LanguageAction]):
         return self.resolver(action, state)
 
     def sample(self, rng: np.random.Generator | int | None = None) -> LanguageAction:
-        """A random skill phrase such as ``"mine the stone"``."""
+        """A random skill phrase such as ``"mine 3 stone nearby"``."""
         g = as_generator(rng)
-        verb = _VERBS[int(g.integers(len(_VERBS)))]
-        target = _TARGETS[int(g.integers(len(_TARGETS)))]
-        return LanguageAction(text=f"{verb} {target}")
+
+        def pick(options: tuple[str, ...]) -> str:
+            return options[int(g.integers(len(options)))]
+
+        return LanguageAction(text=f"{pick(_VERBS)} {pick(_QUANTITIES)} {pick(_TARGETS)}{pick(_PLACES)}")
 
 
 _VERBS = ("chop", "mine", "collect", "hunt", "kill", "approach", "find", "craft", "explore towards", "look at")
+_QUANTITIES = ("the", "a", "some", "one", *(str(n) for n in range(2, 17)))
 _TARGETS = (
-    "the oak tree", "the birch log", "stone", "the dirt block", "sand", "the grass block", "sugar cane",
-    "the cow", "the sheep", "a zombie", "the chicken", "a crafting table", "the chest", "some planks",
-    "sticks", "a wooden pickaxe",
+    "oak log", "birch log", "stone", "dirt", "sand", "grass block", "sugar cane", "cow", "sheep", "zombie",
+    "chicken", "crafting table", "chest", "oak planks", "stick", "wooden pickaxe",
 )  # fmt: skip
+_PLACES = ("", " nearby", " to the left", " to the right", " in front of you", " behind you", " below", " above")

@@ -1,0 +1,35 @@
+import subprocess
+import sys
+from importlib import resources
+
+import actionspaces
+from actionspaces import ActionSpace, ChainSpace
+from actionspaces.chain import default_spaces
+
+
+def test_core_import_pulls_no_torch_or_transformers():
+    code = "import sys, actionspaces; actionspaces.parse('Action: no_op'); print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_public_api():
+    for name in [
+        "ActionSpace", "ParseError", "CanonicalAction", "RawSpace", "GroundingSpace", "MotionSpace",
+        "LanguageSpace", "LatentSpace", "ChainSpace", "parse", "equivalent", "VPTTokenizer", "CameraQuantizer",
+    ]:  # fmt: skip
+        assert name in actionspaces.__all__ and hasattr(actionspaces, name)
+
+
+def test_grammars_are_lark_files_shipped_with_the_package():
+    files = {p.name for p in resources.files("actionspaces.grammars").iterdir()}
+    for space in default_spaces():
+        assert f"{space.grammar_name}.lark" in files
+        assert space.grammar.strip()
+        assert isinstance(space, ActionSpace)
+    assert (resources.files("actionspaces") / "py.typed").is_file()
+
+
+def test_prefixes_are_distinct():
+    prefixes = ChainSpace().prefixes
+    assert sorted(prefixes) == sorted(["Action:", "Grounding:", "Motion:", "Skill:", "Latent:"])
