@@ -69,12 +69,26 @@ def main() -> None:
     rows: list[tuple[str, int, float]] = [
         ("raw: OpenHA regex decode (baseline)", len(raw_texts), baseline),
         ("raw: parse", len(raw_texts), rate(raw.parse, raw_texts, args.repeats)),
-        ("raw: parse + canonicalize", len(raw_texts), rate(lambda t: raw.canonicalize(raw.parse(t)), raw_texts, args.repeats)),
-        ("raw: grammar only (no fast path)", len(raw_texts), rate(lambda t: lark_raw.parse(t[len("Action: ") :]), raw_texts, args.repeats)),
+        (
+            "raw: parse + canonicalize",
+            len(raw_texts),
+            rate(lambda t: raw.canonicalize(raw.parse(t)), raw_texts, args.repeats),
+        ),
+        (
+            "raw: grammar only (no fast path)",
+            len(raw_texts),
+            rate(lambda t: lark_raw.parse(t[len("Action: ") :]), raw_texts, args.repeats),
+        ),
     ]
     for s in spaces[1:]:
         rows.append((f"{s.name}: parse", len(corpora[s.name]), rate(s.parse, corpora[s.name], args.repeats)))
-    rows.append(("chain: parse (all levels)", len(corpora["chain"]), rate(chain.parse, corpora["chain"], args.repeats)))
+    rows.append(
+        (
+            "chain: parse (all levels)",
+            len(corpora["chain"]),
+            rate(chain.parse, corpora["chain"], args.repeats),
+        )
+    )
 
     print(f"{'corpus':40s} {'strings':>8s} {'actions/s':>12s} {'vs baseline':>12s}")
     for name, n, r in rows:

@@ -130,10 +130,14 @@ def test_non_str_input():
 
 
 def test_legacy_xml_levels():
-    chain = asp.parse("<grounding>Mine <|point_start|>(1,2)<|point_end|></grounding>\n<raw>move(1, 2) and press(w)</raw>")
+    chain = asp.parse(
+        "<grounding>Mine <|point_start|>(1,2)<|point_end|></grounding>\n<raw>move(1, 2) and press(w)</raw>"
+    )
     assert chain.ok and chain.spaces == ("grounding", "raw")
     assert chain.executable.action == RawAction(dx=1, dy=2, buttons={"forward"})
-    reserved = asp.parse("<skill>chop</skill>, <|reserved_special_token_178|><|reserved_special_token_204|><|reserved_special_token_179|>")
+    reserved = asp.parse(
+        "<skill>chop</skill>, <|reserved_special_token_178|><|reserved_special_token_204|><|reserved_special_token_179|>"
+    )
     assert reserved.ok and reserved.executable.action.buttons == {"attack"}
     junk = asp.parse("<motion>turn left</motion> junk")
     assert [e.message for e in junk.chain_errors] == ["text after the last level"]

@@ -79,7 +79,9 @@ def test_prompt_templates_are_rejected_at_the_placeholder():
 
 
 def test_B1_grounding_arguments_are_parsed():
-    a = GroundingSpace().parse("Grounding: Mine <|object_ref_start|>oak log<|object_ref_end|><|point_start|>(615,505)<|point_end|>")
+    a = GroundingSpace().parse(
+        "Grounding: Mine <|object_ref_start|>oak log<|object_ref_end|><|point_start|>(615,505)<|point_end|>"
+    )
     assert a.commands[0].label == "oak log" and (a.commands[0].target.x, a.commands[0].target.y) == (615, 505)
 
 
@@ -117,9 +119,15 @@ def test_B4_no_silent_fallbacks(text, problem):
 def test_B4_what_the_reference_drops_we_keep():
     space = RawSpace()
     assert space.parse('Action: press("w")').buttons == {"forward"}  # double quotes
-    assert space.parse("Action: move(1, 2), press(w), click(left)").buttons == {"forward", "attack"}  # ", " clicks
+    assert space.parse("Action: move(1, 2), press(w), click(left)").buttons == {
+        "forward",
+        "attack",
+    }  # ", " clicks
     assert space.parse("Action: click(middle)").buttons == {"pickItem"}
-    assert space.parse("Action: press(w) and press(space)").buttons == {"forward", "jump"}  # not only the first
+    assert space.parse("Action: press(w) and press(space)").buttons == {
+        "forward",
+        "jump",
+    }  # not only the first
     assert openha_decode_raw("Action: move(1, 2), press(w), click(left)")["attack"] == 0
     assert openha_decode_raw('Action: press("w")')["forward"] == 0
     # "and" inside a word is not a separator
@@ -148,7 +156,11 @@ def test_B6_grounding_verb_drift_and_joins():
 def test_B7_multi_word_verbs_are_whole_verbs():
     g = GroundingSpace()
     pt = "<|point_start|>(1,2)<|point_end|>"
-    assert [c.verb for c in g.parse(f"right click {pt}, move to {pt}, no-op").commands] == ["right_click", "move_to", "noop"]
+    assert [c.verb for c in g.parse(f"right click {pt}, move to {pt}, no-op").commands] == [
+        "right_click",
+        "move_to",
+        "noop",
+    ]
 
 
 def test_B8_B9_points_stay_in_the_grid_with_one_pixel_rule():

@@ -18,8 +18,18 @@ REF = "<|object_ref_start|>{}<|object_ref_end|>"
         ("Grounding: Mine " + P.format(512, 300), "mine", None, (512, 300)),
         ("Grounding: Approach " + REF.format("oak log") + P.format(0, 999), "approach", "oak log", (0, 999)),
         ("Grounding: right click " + P.format(420, 610), "right_click", None, (420, 610)),
-        ("Grounding: move to " + REF.format("empty slot") + P.format(881, 558), "move_to", "empty slot", (881, 558)),
-        ("Grounding: move_camera " + REF.format("empty slot") + P.format(881, 558), "move_to", "empty slot", (881, 558)),
+        (
+            "Grounding: move to " + REF.format("empty slot") + P.format(881, 558),
+            "move_to",
+            "empty slot",
+            (881, 558),
+        ),
+        (
+            "Grounding: move_camera " + REF.format("empty slot") + P.format(881, 558),
+            "move_to",
+            "empty slot",
+            (881, 558),
+        ),
         ("Grounding: Explore", "explore", None, None),
         ("Grounding: no-op", "noop", None, None),
         ("Grounding: no_op", "noop", None, None),
@@ -49,7 +59,11 @@ def test_several_commands_joined_by_comma_or_and():
         ("Grounding: Mine " + P.format(-1, 3), "-1", "outside the image grid"),
         ("Grounding: Mine " + REF.format("oak"), "", "unexpected end"),
         ("Grounding: Mine", "", "unexpected end"),
-        ("Grounding: Kill " + REF.format("  ") + P.format(1, 2), "<|object_ref_start|>", "empty object label"),
+        (
+            "Grounding: Kill " + REF.format("  ") + P.format(1, 2),
+            "<|object_ref_start|>",
+            "empty object label",
+        ),
         ("Grounding: Explore " + P.format(1, 2), "<|point_start|>", "unexpected"),
         ("Grounding: Use " + P.format(1, 2), "Use", "unexpected"),
         ("Grounding: Kill <|point_start|>(x=1.5,y=0.5)<|point_end|>", "1.5", "outside"),
@@ -98,7 +112,7 @@ def test_canonicalize_world_turns_then_acts():
     far = space.parse("Grounding: Mine " + P.format(999, 500))
     assert space.canonicalize(far).camera == (pytest.approx(0.0, abs=0.2), 10.0)
     near = space.parse("Grounding: Mine " + P.format(560, 500))
-    pitch, yaw = space.canonicalize(near).camera
+    _, yaw = space.canonicalize(near).camera
     f = 180 / math.tan(math.radians(35))
     assert yaw == pytest.approx(math.degrees(math.atan2(358 + 0.5 - 320, f)))
     centred = space.parse("Grounding: Kill " + P.format(500, 500))

@@ -81,7 +81,7 @@ def test_canonicalize_fixed_magnitudes():
 def test_gui_flag_needs_its_words():
     with pytest.raises(ValueError, match="gui=True"):
         MotionAction(gui=True, jump=True)
-    with pytest.raises(ValueError, match="1..9"):
+    with pytest.raises(ValueError, match=r"1\.\.9"):
         MotionAction(hotbar=(10,))
 
 

@@ -70,19 +70,29 @@ def test_error_lists_expected_tokens():
 
 def test_reserved_tokens_decode():
     t = "<|reserved_special_token_178|><|reserved_special_token_{}|><|reserved_special_token_179|>"
-    a = space.parse("<|reserved_special_token_178|><|reserved_special_token_221|><|reserved_special_token_235|><|reserved_special_token_179|>")
+    a = space.parse(
+        "<|reserved_special_token_178|><|reserved_special_token_221|><|reserved_special_token_235|><|reserved_special_token_179|>"
+    )
     cam = space.canonicalize(a).camera
     assert cam == pytest.approx((0.419, -1.791), abs=1e-3)  # pitch bin 12, yaw bin 5
-    a = space.parse("<|reserved_special_token_178|><|reserved_special_token_204|><|reserved_special_token_221|><|reserved_special_token_239|><|reserved_special_token_179|>")
+    a = space.parse(
+        "<|reserved_special_token_178|><|reserved_special_token_204|><|reserved_special_token_221|><|reserved_special_token_239|><|reserved_special_token_179|>"
+    )
     assert a.buttons == {"attack"}
     assert space.canonicalize(a).camera == pytest.approx((0.419, -0.178), abs=1e-3)
     # later tokens overwrite earlier ones of the same group
-    assert space.parse(t.format("191") .replace("<|reserved_special_token_179|>", "<|reserved_special_token_192|><|reserved_special_token_179|>")).buttons == {"back"}
+    assert space.parse(
+        t.format("191").replace(
+            "<|reserved_special_token_179|>", "<|reserved_special_token_192|><|reserved_special_token_179|>"
+        )
+    ).buttons == {"back"}
     # inventory is exclusive and forces a null camera
     inv = "<|reserved_special_token_178|><|reserved_special_token_191|><|reserved_special_token_177|><|reserved_special_token_221|><|reserved_special_token_179|>"
     assert space.canonicalize(space.parse(inv)) == CanonicalAction(buttons={"inventory"})
     # trailing padding that means nothing is tolerated
-    assert space.parse("<|reserved_special_token_178|> <|reserved_special_token_179|> <|reserved_special_token_180|>").is_noop
+    assert space.parse(
+        "<|reserved_special_token_178|> <|reserved_special_token_179|> <|reserved_special_token_180|>"
+    ).is_noop
 
 
 def test_canonicalize_camera_convention():
@@ -95,7 +105,10 @@ def test_canonicalize_camera_convention():
 
 def test_render_is_openha_encoder_order():
     a = RawAction(dx=1, dy=-2, buttons={"sprint", "forward", "use", "attack", "ESC", "hotbar.2", "pickItem"})
-    assert space.render(a) == "Action: move(1, -2) and press(escape, w, 2, left.control) and click(left) and click(right) and click(middle)"
+    assert (
+        space.render(a)
+        == "Action: move(1, -2) and press(escape, w, 2, left.control) and click(left) and click(right) and click(middle)"
+    )
     assert space.render(RawAction(dx=0.5)) == "Action: move(0.5, 0) and press()"
 
 

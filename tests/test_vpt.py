@@ -35,7 +35,12 @@ def test_quantizer_is_vectorised_and_round_trips_centres():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"maxval": 0, "binsize": 1, "mu": 1}, {"maxval": 10, "binsize": 3, "mu": 10}, {"maxval": 10, "binsize": 2, "mu": float("nan")}]
+    "kwargs",
+    [
+        {"maxval": 0, "binsize": 1, "mu": 1},
+        {"maxval": 10, "binsize": 3, "mu": 10},
+        {"maxval": 10, "binsize": 2, "mu": float("nan")},
+    ],
 )
 def test_quantizer_rejects_bad_parameters(kwargs):
     with pytest.raises(ValueError, match="CameraQuantizer"):

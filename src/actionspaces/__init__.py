@@ -5,7 +5,8 @@ canonical MineRL env action, and judge actions with one action-space-independent
 
 Example:
     >>> import actionspaces as asp
-    >>> chain = asp.parse("Grounding: Mine <|point_start|>(500,500)<|point_end|>\\nAction: move(0, 0) and press() and click(left)")
+    >>> text = "Grounding: Mine <|point_start|>(500,500)<|point_end|>\\nAction: move(0, 0) and press() and click(left)"
+    >>> chain = asp.parse(text)
     >>> chain.executable.space, sorted(asp.RawSpace().canonicalize(chain.executable.action).buttons)
     ('raw', ['attack'])
 """

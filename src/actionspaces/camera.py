@@ -11,7 +11,6 @@ decode (bin → degrees):  ``v = b·B − M``; ``x = sign(v)·(M/mu)·((1 + mu)^
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -55,35 +54,34 @@ class CameraQuantizer:
         object.__setattr__(self, "n_bins", round(steps) + 1)
         object.__setattr__(self, "null_bin", round(self.maxval / self.binsize))
 
-    @overload
-    def encode(self, degrees: float) -> np.int64: ...
-    @overload
-    def encode(self, degrees: NDArray[np.floating]) -> NDArray[np.int64]: ...
-    def encode(self, degrees: ArrayLike) -> np.int64 | NDArray[np.int64]:
-        """Bin index of each camera value (degrees); values beyond ±maxval are clipped first."""
+    def encode(self, degrees: ArrayLike) -> NDArray[np.int64]:
+        """Bin index of each camera value (degrees); values beyond ±maxval are clipped first.
+
+        Returns an array of the input's shape (0-d for a scalar; ``int()`` it).
+        """
         x = np.asarray(degrees, dtype=np.float64)
         if not np.all(np.isfinite(x)):
             raise ValueError(f"camera values must be finite, got {x.tolist()!r}")
         m = self.maxval
         x = np.clip(x, -m, m)
         y = np.sign(x) * m * np.log1p(self.mu * np.abs(x) / m) / np.log1p(self.mu)
-        bins = np.round((y + m) / self.binsize).astype(np.int64)
-        return bins if bins.ndim else np.int64(bins)
+        bins: NDArray[np.int64] = np.round((y + m) / self.binsize).astype(np.int64)
+        return bins
 
-    @overload
-    def decode(self, bins: int) -> np.float64: ...
-    @overload
-    def decode(self, bins: NDArray[np.integer]) -> NDArray[np.float64]: ...
-    def decode(self, bins: ArrayLike) -> np.float64 | NDArray[np.float64]:
-        """Camera value (degrees) at the centre of each bin."""
+    def decode(self, bins: ArrayLike) -> NDArray[np.float64]:
+        """Camera value (degrees) at the centre of each bin; an array of the input's shape."""
         b = np.asarray(bins)
         if not np.issubdtype(b.dtype, np.integer):
             raise ValueError(f"camera bins must be integers, got dtype {b.dtype}")
         if np.any((b < 0) | (b >= self.n_bins)):
             raise ValueError(f"camera bins must lie in 0..{self.n_bins - 1}, got {b.tolist()!r}")
-        v = b * self.binsize - self.maxval
-        x = np.sign(v) * (self.maxval / self.mu) * (np.power(1.0 + self.mu, np.abs(v) / self.maxval) - 1.0)
-        return x.astype(np.float64) if x.ndim else np.float64(x)
+        return self._mu_law_inverse(b * self.binsize - self.maxval)
+
+    def _mu_law_inverse(self, v: NDArray[np.floating]) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = (
+            np.sign(v) * (self.maxval / self.mu) * (np.power(1.0 + self.mu, np.abs(v) / self.maxval) - 1.0)
+        ).astype(np.float64)
+        return out
 
     @property
     def centres(self) -> NDArray[np.float64]:
@@ -93,8 +91,7 @@ class CameraQuantizer:
     @property
     def edges(self) -> NDArray[np.float64]:
         """The ``n_bins - 1`` boundaries between neighbouring bins, in degrees (the decode of odd half-steps)."""
-        v = (np.arange(self.n_bins - 1) + 0.5) * self.binsize - self.maxval
-        return np.sign(v) * (self.maxval / self.mu) * (np.power(1.0 + self.mu, np.abs(v) / self.maxval) - 1.0)
+        return self._mu_law_inverse((np.arange(self.n_bins - 1) + 0.5) * self.binsize - self.maxval)
 
 
 #: VPT / MineStudio quantizer: 11 bins, null bin 5.

@@ -9,7 +9,7 @@ toggles such as ``inventory`` on the 0→1 edge) and ``camera = [pitch, yaw]`` i
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -20,6 +20,7 @@ __all__ = [
     "BUTTONS",
     "CAMERA_LIMIT_DEG",
     "CAMERA_SCALER",
+    "HOTBAR",
     "Button",
     "CanonicalAction",
 ]
@@ -52,6 +53,8 @@ Button = Literal[
 
 #: The 23 MineRL 1.0 buttons, in the (alphabetical) order of ``env.action_space``.
 BUTTONS: tuple[Button, ...] = get_args(Button)
+#: ``hotbar.1`` … ``hotbar.9``; ``HOTBAR[i - 1]`` selects slot ``i``.
+HOTBAR: tuple[Button, ...] = tuple(b for b in BUTTONS if b.startswith("hotbar."))
 _BUTTON_SET = frozenset(BUTTONS)
 
 #: Degrees of camera rotation per mouse unit (MineRL ``mc.CAMERA_SCALER = 360 / 2400``).
@@ -83,7 +86,7 @@ class CanonicalAction(BaseModel):
     @field_validator("camera")
     @classmethod
     def _finite_camera(cls, value: tuple[float, float]) -> tuple[float, float]:
-        for name, v in zip(("pitch", "yaw"), value):
+        for name, v in zip(("pitch", "yaw"), value, strict=True):
             if not math.isfinite(v):
                 raise ValueError(f"camera {name} must be finite, got {v!r}")
             if abs(v) > CAMERA_LIMIT_DEG:
@@ -161,16 +164,6 @@ class CanonicalAction(BaseModel):
     def __repr__(self) -> str:
         keys = ", ".join(b for b in BUTTONS if b in self.buttons)
         return f"CanonicalAction(buttons={{{keys}}}, camera=({self.camera[0]:g}, {self.camera[1]:g}))"
-
-
-def buttons_from(names: Iterable[str]) -> frozenset[Button]:
-    """Validate an iterable of button names; raises ``ValueError`` naming the first unknown one."""
-    out: list[Button] = []
-    for name in names:
-        if name not in _BUTTON_SET:
-            raise ValueError(f"unknown MineRL button {name!r}; valid: {', '.join(BUTTONS)}")
-        out.append(name)  # type: ignore[arg-type]  # membership checked above
-    return frozenset(out)
 
 
 _NOOP = CanonicalAction()

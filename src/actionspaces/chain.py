@@ -38,9 +38,17 @@ _WRAPPER_HEAD = re.compile(r"\s*(?:<\|im_start\|>[ \t]*assistant[ \t]*\n?)?\s*")
 _WRAPPER_TAIL = re.compile(r"(?:\s*(?:<\|im_end\|>|<\|endoftext\|>))+\s*$")
 # Legacy level syntax of OpenHA's MTRL prompts: <skill>…</skill>, <grounding>…</grounding>, <motion>…</motion>,
 # <raw>…</raw>, and a bare reserved-token raw block beside them.
-_XML_LEVEL = re.compile(r"<(?P<tag>skill|grounding|motion|latent|raw)>(?P<body>.*?)</(?P=tag)>", re.IGNORECASE | re.DOTALL)
+_XML_LEVEL = re.compile(
+    r"<(?P<tag>skill|grounding|motion|latent|raw)>(?P<body>.*?)</(?P=tag)>", re.IGNORECASE | re.DOTALL
+)
 _RESERVED_BLOCK = re.compile(r"<\|reserved_special_token_178\|>.*?<\|reserved_special_token_179\|>", re.DOTALL)
-_XML_SPACE = {"skill": "language", "grounding": "grounding", "motion": "motion", "latent": "latent", "raw": "raw"}
+_XML_SPACE = {
+    "skill": "language",
+    "grounding": "grounding",
+    "motion": "motion",
+    "latent": "latent",
+    "raw": "raw",
+}
 _BETWEEN_LEVELS = re.compile(r"[\s,]*")
 
 
@@ -200,7 +208,11 @@ class ChainSpace:
             pos = start + (len(text[start:]) - len(text[start:].lstrip()))
             chain_errors.append(
                 ParseError(
-                    "text before the first level", text=text, position=pos, expected=self.prefixes, space="chain"
+                    "text before the first level",
+                    text=text,
+                    position=pos,
+                    expected=self.prefixes,
+                    space="chain",
                 )
             )
         levels: list[Level] = []
@@ -240,20 +252,32 @@ class ChainSpace:
         levels: list[Level] = []
         chain_errors: list[ParseError] = []
         cursor = start
-        for lo, hi, name, body_lo, body_hi in blocks:
+        for lo, hi, name, inner_lo, inner_hi in blocks:
             gap = _BETWEEN_LEVELS.match(text, cursor, lo)
             if gap is not None and gap.end() < lo:
                 chain_errors.append(
-                    ParseError("text between levels", text=text, position=gap.end(), expected=self.prefixes, space="chain")
+                    ParseError(
+                        "text between levels",
+                        text=text,
+                        position=gap.end(),
+                        expected=self.prefixes,
+                        space="chain",
+                    )
                 )
-            body_lo += len(text[body_lo:body_hi]) - len(text[body_lo:body_hi].lstrip())
-            body_hi = len(text[:body_hi].rstrip())
+            inner = text[inner_lo:inner_hi]
+            body_lo = inner_lo + len(inner) - len(inner.lstrip())
+            body_hi = len(text[:inner_hi].rstrip())
             levels.append(self._parse_level(self.spaces[name], text, (lo, hi), body_lo, body_hi))
             cursor = hi
         if text[cursor:end].strip(" \t\n,"):
             tail = _BETWEEN_LEVELS.match(text, cursor, end)
             chain_errors.append(
-                ParseError("text after the last level", text=text, position=tail.end() if tail else cursor, space="chain")
+                ParseError(
+                    "text after the last level",
+                    text=text,
+                    position=tail.end() if tail else cursor,
+                    space="chain",
+                )
             )
         return Chain(text, tuple(levels), tuple(chain_errors), self.execution_order)
 
@@ -275,10 +299,14 @@ class ChainSpace:
         if failures:
             # The space that read furthest is the best guess at what was meant.
             best = max(failures, key=lambda e: e.position)
-            message = f"no level prefix ({', '.join(self.prefixes)}); read as a bare {best.space} action: {best.message}"
+            message = (
+                f"no level prefix ({', '.join(self.prefixes)}); read as a bare {best.space} action: {best.message}"
+            )
             error = ParseError(message, text=text, position=best.position, expected=best.expected, space=best.space)
         else:
-            error = ParseError("no action in the response", text=text, position=start, expected=self.prefixes, space="chain")
+            error = ParseError(
+                "no action in the response", text=text, position=start, expected=self.prefixes, space="chain"
+            )
         return Chain(text, (), (error,), self.execution_order)
 
     # ------------------------------------------------------------------------------------------ the rest
@@ -325,7 +353,9 @@ class ChainSpace:
         """Random actions for a chain: zero to two high-level levels, then (usually) a raw action."""
         g = as_generator(rng)
         high = [n for n in self.spaces if n != "raw"]
-        chosen = [high[i] for i in sorted(g.choice(len(high), size=min(len(high), int(g.integers(0, 3))), replace=False))]
+        chosen = [
+            high[i] for i in sorted(g.choice(len(high), size=min(len(high), int(g.integers(0, 3))), replace=False))
+        ]
         if "raw" in self.spaces and (not chosen or g.random() < 0.8):
             chosen.append("raw")
         order = {"language": 0, "grounding": 1, "motion": 2, "latent": 3, "raw": 4}
@@ -352,7 +382,7 @@ def parse(text: str) -> Chain:
     """Parse a model's response with the default :class:`ChainSpace` of the five CrossHA spaces.
 
     Example:
-        >>> chain = parse("<|im_start|>assistant\\nMotion: cursor move right and up\\n, Action: move(17, 0) and press()<|im_end|>")
+        >>> chain = parse("<|im_start|>assistant\\nMotion: turn right\\n, Action: move(17, 0) and press()<|im_end|>")
         >>> chain.executable.action
         RawAction(dx=17.0, dy=0.0, buttons=frozenset())
     """

@@ -18,14 +18,14 @@ from typing import Literal
 import numpy as np
 
 from .camera import CameraQuantizer
-from .canonical import Button, CanonicalAction
+from .canonical import HOTBAR, Button, CanonicalAction
 
 __all__ = ["OPENHA_NULL_KEYS", "equivalent"]
 
 #: The button keys of OpenHA's ``ENV_NULL_ACTION`` (always present in its decoded dicts).
 OPENHA_NULL_KEYS: frozenset[Button] = frozenset(
     {
-        *(f"hotbar.{i}" for i in range(1, 10)),  # type: ignore[misc]
+        *HOTBAR,
         "forward", "back", "left", "right", "sprint", "sneak", "use", "drop", "attack", "jump", "inventory",
     }
 )  # fmt: skip
@@ -64,7 +64,9 @@ def equivalent(
     if predicted.buttons != target.buttons:
         return False
     if quantizer is not None:
-        return bool(np.array_equal(quantizer.encode(predicted.camera), quantizer.encode(target.camera)))
+        return bool(
+            np.array_equal(quantizer.encode(np.asarray(predicted.camera)), quantizer.encode(np.asarray(target.camera)))
+        )
     if not (math.isfinite(camera_tol_deg) and camera_tol_deg >= 0):
         raise ValueError(f"camera_tol_deg must be a finite number ≥ 0, got {camera_tol_deg!r}")
-    return all(abs(p - t) <= camera_tol_deg for p, t in zip(predicted.camera, target.camera))
+    return all(abs(p - t) <= camera_tol_deg for p, t in zip(predicted.camera, target.camera, strict=True))

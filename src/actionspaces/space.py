@@ -122,9 +122,7 @@ class ActionSpace(ABC, Generic[A]):
                 expected tokens and the offending text. No other exception escapes.
         """
         if not isinstance(text, str):
-            raise ParseError(
-                f"expected a str, got {type(text).__name__}", text=repr(text), position=0, space=self.name
-            )
+            raise ParseError(f"expected a str, got {type(text).__name__}", text=repr(text), position=0, space=self.name)
         start, end = _strip_span(text)
         header = header_pattern((self.prefix,)).match(text, start, end)
         if header is not None:
@@ -137,7 +135,11 @@ class ActionSpace(ABC, Generic[A]):
         body = text[start:end]
         if not body.strip():
             raise ParseError(
-                f"empty {self.name} action", text=text, position=start, expected=self._first_tokens(), space=self.name
+                f"empty {self.name} action",
+                text=text,
+                position=start,
+                expected=self._first_tokens(),
+                space=self.name,
             )
         if len(body) > self.max_length:
             raise ParseError(
@@ -160,7 +162,11 @@ class ActionSpace(ABC, Generic[A]):
             orig = err.orig_exc
             if isinstance(orig, SemanticError):
                 raise ParseError(
-                    orig.message, text=text, position=start + orig.position, expected=orig.expected, space=self.name
+                    orig.message,
+                    text=text,
+                    position=start + orig.position,
+                    expected=orig.expected,
+                    space=self.name,
                 ) from None
             raise
         except UnexpectedInput as err:
@@ -215,7 +221,7 @@ class ActionSpace(ABC, Generic[A]):
 
     def _first_tokens(self) -> tuple[str, ...]:
         parser = self._lark().parse_interactive("")
-        return tuple(self._describe(t) for t in parser.accepts())
+        return tuple(self._describe(t) for t in parser.accepts())  # type: ignore[no-untyped-call]
 
     def _lark_error(self, err: UnexpectedInput, text: str, start: int, body: str) -> ParseError:
         if isinstance(err, UnexpectedToken):
@@ -226,7 +232,7 @@ class ActionSpace(ABC, Generic[A]):
             expected = err.accepts or err.expected
             msg = f"unexpected {found}"
         elif isinstance(err, UnexpectedCharacters):
-            pos = err.pos_in_stream
+            pos = err.pos_in_stream or 0
             expected = err.allowed or set()
             msg = f"unexpected character {body[pos]!r}" if pos < len(body) else "unexpected end of action"
         elif isinstance(err, UnexpectedEOF):

@@ -17,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .camera import VPT_CAMERA, CameraQuantizer
-from .canonical import Button, CanonicalAction
+from .canonical import HOTBAR, Button, CanonicalAction
 
 __all__ = ["INVENTORY_INDEX", "N_BUTTON_COMBINATIONS", "VPTTokenizer"]
 
-_HOTBAR: tuple[Button, ...] = tuple(f"hotbar.{i}" for i in range(1, 10))  # type: ignore[misc]
 _BINARY_GROUPS: tuple[Button, ...] = ("use", "drop", "attack", "jump")
 #: Buttons VPT's factored space cannot express.
 UNSUPPORTED_BUTTONS: frozenset[Button] = frozenset({"ESC", "pickItem", "swapHands"})
@@ -75,7 +74,7 @@ class VPTTokenizer:
         pitch_bin, yaw_bin = (int(b) for b in q.encode(action.camera))
         camera_idx = pitch_bin * q.n_bins + yaw_bin
         cam_meta = int(camera_idx != self.null_camera)
-        hotbar = max((i + 1 for i, key in enumerate(_HOTBAR) if key in pressed), default=0)
+        hotbar = max((i + 1 for i, key in enumerate(HOTBAR) if key in pressed), default=0)
         fore_back = _pair("forward", "back", pressed)
         left_right = _pair("left", "right", pressed)
         sprint_sneak = 2 if "sneak" in pressed else int("sprint" in pressed)
@@ -107,7 +106,7 @@ class VPTTokenizer:
         pressed |= _unpair("left", "right", left_right)
         pressed |= _unpair("forward", "back", fore_back)
         if hotbar:
-            pressed.add(_HOTBAR[hotbar - 1])
+            pressed.add(HOTBAR[hotbar - 1])
         if not cam_meta:
             return CanonicalAction(buttons=frozenset(pressed))
         q = self.quantizer

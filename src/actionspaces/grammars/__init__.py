@@ -1,0 +1,1 @@
+"""The Lark grammars of the action spaces, shipped as package data (one ``<space>.lark`` file each)."""

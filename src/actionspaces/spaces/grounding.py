@@ -1,4 +1,4 @@
-"""Grounding space: ``Grounding: Mine <|object_ref_start|>oak log<|object_ref_end|><|point_start|>(512,300)<|point_end|>``.
+"""Grounding space: ``Grounding: Mine <|object_ref_start|>oak log<|object_ref_end|><|point_start|>(5,3)<|point_end|>``.
 
 A grounding action names a verb and points at its target in the image. Points live in the 0..999 grid of
 OpenHA (x to the right, y down), whatever the frame size; :meth:`Point.to_pixels` and
@@ -118,7 +118,9 @@ class GroundingCommand(BaseModel):
             raise ValueError(f"grounding verb {self.verb!r} takes no target")
         if self.box and len(self.points) != 2:
             raise ValueError(f"a box has exactly two corner points, got {len(self.points)}")
-        if self.label is not None and (not self.label.strip() or self.label != self.label.strip() or "\n" in self.label):
+        if self.label is not None and (
+            not self.label.strip() or self.label != self.label.strip() or "\n" in self.label
+        ):
             raise ValueError(f"object label must be one stripped, non-empty line, got {self.label!r}")
         if self.label is not None and "<|" in self.label:
             raise ValueError(f"object label may not contain special tokens, got {self.label!r}")
@@ -164,7 +166,7 @@ class _GroundingTransformer(Transformer[Token, Any]):
         key = "".join(ch for ch in str(verb_token).lower() if ch.isalpha())
         return GroundingCommand(verb=_VERB_ALIASES[key], label=label, points=points, box=box)
 
-    def object_ref(self, children: list[Token | None]) -> str:
+    def object_ref(self, children: list[Any]) -> str:
         start, label, _ = children
         text = str(label).strip() if label is not None else ""
         if not text:
@@ -188,7 +190,7 @@ def _coordinate(token: Token, scale: float) -> float:
     value = float(token) * scale
     if not (math.isfinite(value) and 0 <= value < GRID):
         shown = "0..999" if scale == 1.0 else "0 ≤ v < 1"
-        raise SemanticError.at(token, f"coordinate {str(token)} is outside the image grid ({shown})", (shown,))
+        raise SemanticError.at(token, f"coordinate {token!s} is outside the image grid ({shown})", (shown,))
     return value
 
 
@@ -203,7 +205,8 @@ class GroundingSpace(ActionSpace[GroundingAction]):
 
     Example:
         >>> space = GroundingSpace()
-        >>> a = space.parse("Grounding: move_camera <|object_ref_start|>empty slot<|object_ref_end|><|point_start|>(881,558)<|point_end|>")
+        >>> ref = "<|object_ref_start|>empty slot<|object_ref_end|>"
+        >>> a = space.parse(f"Grounding: move_camera {ref}<|point_start|>(881,558)<|point_end|>")
         >>> space.render(a)
         'Grounding: move to <|object_ref_start|>empty slot<|object_ref_end|><|point_start|>(881,558)<|point_end|>'
     """

@@ -91,10 +91,30 @@ class LanguageSpace(ActionSpace[LanguageAction]):
         return LanguageAction(text=f"{pick(_VERBS)} {pick(_QUANTITIES)} {pick(_TARGETS)}{pick(_PLACES)}")
 
 
-_VERBS = ("chop", "mine", "collect", "hunt", "kill", "approach", "find", "craft", "explore towards", "look at")
+_VERBS = (
+    "chop",
+    "mine",
+    "collect",
+    "hunt",
+    "kill",
+    "approach",
+    "find",
+    "craft",
+    "explore towards",
+    "look at",
+)
 _QUANTITIES = ("the", "a", "some", "one", *(str(n) for n in range(2, 17)))
 _TARGETS = (
     "oak log", "birch log", "stone", "dirt", "sand", "grass block", "sugar cane", "cow", "sheep", "zombie",
     "chicken", "crafting table", "chest", "oak planks", "stick", "wooden pickaxe",
 )  # fmt: skip
-_PLACES = ("", " nearby", " to the left", " to the right", " in front of you", " behind you", " below", " above")
+_PLACES = (
+    "",
+    " nearby",
+    " to the left",
+    " to the right",
+    " in front of you",
+    " behind you",
+    " below",
+    " above",
+)

@@ -102,7 +102,8 @@ class LatentSpace(ActionSpace[LatentAction]):
             code = int(_CODE_RE.fullmatch(str(token)).group(1))  # type: ignore[union-attr]
             if code >= self.codebook_size:
                 raise SemanticError.at(
-                    token, f"code {code} is outside the codebook of size {self.codebook_size}",
+                    token,
+                    f"code {code} is outside the codebook of size {self.codebook_size}",
                     (f"a code 0..{self.codebook_size - 1}",),
                 )
             codes.append(code)
@@ -115,7 +116,9 @@ class LatentSpace(ActionSpace[LatentAction]):
                 ("end of action",) if where is not None else ("a latent code <|latent_N|>",),
             )
         if count > self.max_codes:
-            raise SemanticError.at(result[self.max_codes], f"more than max_codes={self.max_codes} codes", ("end of action",))
+            raise SemanticError.at(
+                result[self.max_codes], f"more than max_codes={self.max_codes} codes", ("end of action",)
+            )
         return LatentAction(codes=tuple(codes))
 
     def render_body(self, action: LatentAction) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 from lark import Token, Transformer
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from ..canonical import Button, CanonicalAction
+from ..canonical import HOTBAR, Button, CanonicalAction
 from ..space import ActionSpace, SemanticError, as_generator
 from ..state import ViewState
 
@@ -109,7 +109,7 @@ class _MotionTransformer(Transformer[Token, Any]):
                 fields[key] = value
         return MotionAction(**fields, gui=bool(gui_word and gui_word[1]))
 
-    def move(self, children: list[Token | None]) -> tuple[Token, dict[str, Any]]:
+    def move(self, children: list[Any]) -> tuple[Token, dict[str, Any]]:
         head, first, _and, _move, second = children
         fields: dict[str, Any] = {}
         for token in (first, second):
@@ -127,11 +127,11 @@ class _MotionTransformer(Transformer[Token, Any]):
     def stance(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
         return children[0], {"stance": str(children[0]).lower()}
 
-    def turn(self, children: list[Token | None]) -> tuple[Token, dict[str, Any]]:
-        return self._look(children[0], children[1:], gui=False)  # type: ignore[arg-type]
+    def turn(self, children: list[Any]) -> tuple[Token, dict[str, Any]]:
+        return self._look(children[0], children[1:], gui=False)
 
-    def cursor(self, children: list[Token | None]) -> tuple[Token, dict[str, Any]]:
-        return self._look(children[0], children[2:], gui=True)  # type: ignore[arg-type]
+    def cursor(self, children: list[Any]) -> tuple[Token, dict[str, Any]]:
+        return self._look(children[0], children[2:], gui=True)
 
     @staticmethod
     def _look(head: Token, rest: list[Token | None], *, gui: bool) -> tuple[Token, dict[str, Any]]:
@@ -273,11 +273,13 @@ class MotionSpace(ActionSpace[MotionAction]):
         ``open``/``close inventory`` press ``inventory``, ``close gui`` presses ``ESC``, ``open gui`` uses
         (the block being looked at). The state is not needed: the words already say GUI or world.
         """
-        buttons: set[Button] = {d for d in (action.forward_back, action.left_right, action.stance) if d}  # type: ignore[misc]
-        buttons |= {name for name in ("attack", "use", "jump", "drop") if getattr(action, name)}  # type: ignore[misc]
-        if action.swap:
-            buttons.add("swapHands")
-        buttons |= {f"hotbar.{slot}" for slot in action.hotbar}  # type: ignore[misc]
+        buttons: set[Button] = {d for d in (action.forward_back, action.left_right, action.stance) if d}
+        flags: dict[Button, bool] = {
+            "attack": action.attack, "use": action.use, "jump": action.jump, "drop": action.drop,
+            "swapHands": action.swap,
+        }  # fmt: skip
+        buttons |= {button for button, on in flags.items() if on}
+        buttons |= {HOTBAR[slot - 1] for slot in action.hotbar}
         if action.screen:
             buttons.add(_SCREEN_BUTTON[action.screen])
         step = self.cursor_deg if action.gui else self.turn_deg

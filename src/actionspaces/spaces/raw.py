@@ -16,7 +16,7 @@ from lark import Token, Transformer
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..camera import OPENHA_CAMERA
-from ..canonical import BUTTONS, CAMERA_LIMIT_DEG, CAMERA_SCALER, Button, CanonicalAction
+from ..canonical import BUTTONS, CAMERA_LIMIT_DEG, CAMERA_SCALER, HOTBAR, Button, CanonicalAction
 from ..space import ActionSpace, SemanticError, as_generator
 from ..state import ViewState
 
@@ -31,7 +31,7 @@ KEY_NAMES: dict[str, Button] = {
     "s": "back",
     "q": "drop",
     "w": "forward",
-    **{str(i): f"hotbar.{i}" for i in range(1, 10)},  # type: ignore[dict-item]
+    **{str(i): button for i, button in enumerate(HOTBAR, 1)},
     "e": "inventory",
     "space": "jump",
     "a": "left",
@@ -175,7 +175,7 @@ def _number(token: Token, name: str) -> float:
     except ValueError:  # pragma: no cover - the regex admits only float syntax
         value = math.nan
     if not math.isfinite(value):
-        raise SemanticError.at(token, f"{name} must be a finite number, got {str(token)}", ("a number",))
+        raise SemanticError.at(token, f"{name} must be a finite number, got {token!s}", ("a number",))
     if abs(value) > MOUSE_LIMIT:
         raise SemanticError.at(
             token,
@@ -204,7 +204,7 @@ _NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # OpenHA's legacy raw form: Qwen2-VL reserved special tokens, one (group, value) pair each; later tokens
 # overwrite earlier ones in the same group. Group order follows VPT's BUTTONS_GROUPS.
 _RESERVED_GROUPS: dict[str, tuple[int, tuple[Button | None, ...]]] = {
-    "hotbar": (180, (None, *(f"hotbar.{i}" for i in range(1, 10)))),  # type: ignore[dict-item]
+    "hotbar": (180, (None, *HOTBAR)),
     "fore_back": (190, (None, "forward", "back")),
     "left_right": (193, (None, "left", "right")),
     "sprint_sneak": (196, (None, "sprint", "sneak")),
@@ -217,9 +217,7 @@ _RESERVED_GROUPS: dict[str, tuple[int, tuple[Button | None, ...]]] = {
 }
 _PITCH_BASE, _YAW_BASE = 209, 230
 _RESERVED_TABLE: dict[int, tuple[str, int]] = {
-    base + value: (group, value)
-    for group, (base, choices) in _RESERVED_GROUPS.items()
-    for value in range(len(choices))
+    base + value: (group, value) for group, (base, choices) in _RESERVED_GROUPS.items() for value in range(len(choices))
 }
 _RESERVED_TABLE.update({_PITCH_BASE + b: ("pitch", b) for b in range(OPENHA_CAMERA.n_bins)})
 _RESERVED_TABLE.update({_YAW_BASE + b: ("yaw", b) for b in range(OPENHA_CAMERA.n_bins)})
@@ -240,13 +238,13 @@ def _decode_reserved(children: list[Token]) -> RawAction:
     for token in children[1:close_at]:
         entry = _RESERVED_TABLE.get(_token_number(token))
         if entry is None:
-            raise SemanticError.at(token, f"{str(token)} is not an action token", _RESERVED_EXPECTED)
+            raise SemanticError.at(token, f"{token!s} is not an action token", _RESERVED_EXPECTED)
         state[entry[0]] = entry[1]
     for token in children[close_at + 1 :]:
         entry = _RESERVED_TABLE.get(_token_number(token))
         # Padding after the closing token is tolerated only when it cannot mean anything.
         if entry is None or entry[1] != _NULL_VALUE[entry[0]]:
-            raise SemanticError.at(token, f"{str(token)} after the end of the action", ("end of action",))
+            raise SemanticError.at(token, f"{token!s} after the end of the action", ("end of action",))
     if state["inventory"]:  # exclusive, camera forced to null (VPT's rule)
         return RawAction(buttons=frozenset({"inventory"}))
     buttons: set[Button] = set()
@@ -330,7 +328,9 @@ class RawSpace(ActionSpace[RawAction]):
 
     def from_canonical(self, action: CanonicalAction) -> RawAction:
         """The raw action that canonicalizes to ``action`` (exact inverse of :meth:`canonicalize`)."""
-        return RawAction(dx=action.camera[1] / CAMERA_SCALER, dy=action.camera[0] / CAMERA_SCALER, buttons=action.buttons)
+        return RawAction(
+            dx=action.camera[1] / CAMERA_SCALER, dy=action.camera[0] / CAMERA_SCALER, buttons=action.buttons
+        )
 
     def sample(self, rng: np.random.Generator | int | None = None) -> RawAction:
         """A random action shaped like a policy's: often a small integer camera move, a few keys, a click."""
