@@ -31,7 +31,7 @@ def test_concrete_outputs_parse():
     assert len(rows) >= 10
     for row in rows:
         text = row["text"]
-        if "literal backslash-n" in row.get("note", "") or "literal" in row.get("note", ""):
+        if "backslash-n" in row.get("note", ""):
             # README rendering artefact: the corpus notes that "\n" stands for a newline
             text = text.replace("\\n", "\n")
         chain = cs.parse(text)
@@ -41,11 +41,14 @@ def test_concrete_outputs_parse():
 
 
 def test_concrete_outputs_decode_like_openha_where_openha_is_right():
-    """Where OpenHA's decode is not one of the defects, we produce the same env action."""
+    """Where OpenHA's decode is not one of the defects (a null action for what it did not read), we agree."""
+    checked = 0
     for row in corpus():
         expected = row.get("openha_decoded_env_action")
-        if expected is None or "openha_decode_note" in row:
+        defect = any(w in row.get("openha_decode_note", "") for w in ("null action", "not recognised"))
+        if expected is None or defect:
             continue
+        checked += 1
         text = row["text"].replace("\\n", "\n")
         chain = cs.parse(text)
         # OpenHA keeps the last Action: segment of a chunk
@@ -53,6 +56,7 @@ def test_concrete_outputs_decode_like_openha_where_openha_is_right():
         ours = RawSpace().canonicalize(last.action)
         np.testing.assert_allclose(ours.camera, expected["camera"], atol=1e-9)
         assert ours.buttons == {k for k, v in expected.items() if k != "camera" and v}
+    assert checked >= 4
 
 
 def test_prompt_templates_are_rejected_at_the_placeholder():

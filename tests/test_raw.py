@@ -138,3 +138,19 @@ def test_model_validation():
 def test_non_string_input_is_a_parse_error():
     with pytest.raises(ParseError, match="expected a str"):
         space.parse(None)  # type: ignore[arg-type]
+
+
+def test_parse_error_pickles_and_renders_a_caret():
+    import pickle
+
+    with pytest.raises(ParseError) as info:
+        space.parse("Action: move(1, 2) and press(w, jump)")
+    err = pickle.loads(pickle.dumps(info.value))
+    assert (err.position, err.text, err.space, err.expected) == (
+        info.value.position,
+        info.value.text,
+        "raw",
+        info.value.expected,
+    )
+    assert err.line == 1 and err.column == err.position + 1
+    assert str(err).splitlines()[-1] == " " * err.position + "^"

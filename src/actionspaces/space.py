@@ -12,6 +12,7 @@ failures alike surface as one exception type, :class:`~actionspaces.errors.Parse
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 from functools import cache
@@ -28,7 +29,7 @@ from .canonical import CanonicalAction
 from .errors import ParseError
 from .state import ViewState
 
-__all__ = ["ActionSpace", "SemanticError", "grammar_source", "header_pattern"]
+__all__ = ["DEFAULT_MAX_LENGTH", "ActionSpace", "SemanticError", "check_step_deg", "grammar_source", "header_pattern"]
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -256,6 +257,13 @@ def _compiled(space_type: type[ActionSpace[Any]]) -> Lark:
         propagate_positions=False,
         maybe_placeholders=True,
     )
+
+
+def check_step_deg(name: str, value: float) -> float:
+    """Validate a per-tick angle parameter: a finite number in (0, 180] degrees (the env's camera bound)."""
+    if not (math.isfinite(value) and 0 < value <= 180):
+        raise ValueError(f"{name} must lie in (0, 180] degrees, got {value!r}")
+    return value
 
 
 def _first_word(text: str) -> str:

@@ -15,7 +15,7 @@ from lark import Token, Transformer
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..canonical import Button, CanonicalAction
-from ..space import ActionSpace, SemanticError, as_generator
+from ..space import DEFAULT_MAX_LENGTH, ActionSpace, SemanticError, as_generator, check_step_deg
 from ..state import GUI_PX_PER_DEGREE, ViewState
 from .raw import format_number
 
@@ -224,13 +224,13 @@ class GroundingSpace(ActionSpace[GroundingAction]):
         "_SEP": "',' or 'and'",
     }
 
-    def __init__(self, *, max_turn_deg: float = 10.0, aim_tolerance_deg: float = 1.0, max_length: int = 4096) -> None:
+    def __init__(
+        self, *, max_turn_deg: float = 10.0, aim_tolerance_deg: float = 1.0, max_length: int = DEFAULT_MAX_LENGTH
+    ) -> None:
         super().__init__(max_length=max_length)
-        if not (math.isfinite(max_turn_deg) and 0 < max_turn_deg <= 180):
-            raise ValueError(f"max_turn_deg must lie in (0, 180], got {max_turn_deg!r}")
         if not (math.isfinite(aim_tolerance_deg) and aim_tolerance_deg >= 0):
             raise ValueError(f"aim_tolerance_deg must be a finite number ≥ 0, got {aim_tolerance_deg!r}")
-        self.max_turn_deg = max_turn_deg
+        self.max_turn_deg = check_step_deg("max_turn_deg", max_turn_deg)
         self.aim_tolerance_deg = aim_tolerance_deg
 
     @classmethod

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..canonical import CanonicalAction
 from ..errors import CanonicalizeError
-from ..space import ActionSpace, as_generator
+from ..space import DEFAULT_MAX_LENGTH, ActionSpace, as_generator
 from ..state import ViewState
 
 __all__ = ["LanguageAction", "LanguageSpace", "SkillResolver"]
@@ -60,7 +60,7 @@ class LanguageSpace(ActionSpace[LanguageAction]):
     action_type: ClassVar[type[BaseModel]] = LanguageAction
     terminal_descriptions: ClassVar[dict[str, str]] = {"TEXT": "one line of text"}
 
-    def __init__(self, resolver: SkillResolver | None = None, *, max_length: int = 4096) -> None:
+    def __init__(self, resolver: SkillResolver | None = None, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
         super().__init__(max_length=max_length)
         self.resolver = resolver
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..canonical import CanonicalAction
 from ..errors import CanonicalizeError
-from ..space import ActionSpace, SemanticError, as_generator
+from ..space import DEFAULT_MAX_LENGTH, ActionSpace, SemanticError, as_generator
 from ..state import ViewState
 
 __all__ = ["ChunkDecoder", "LatentAction", "LatentSpace"]
@@ -78,7 +78,7 @@ class LatentSpace(ActionSpace[LatentAction]):
         *,
         max_codes: int = 16,
         decoder: ChunkDecoder | None = None,
-        max_length: int = 4096,
+        max_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
         super().__init__(max_length=max_length)
         if codebook_size < 1:

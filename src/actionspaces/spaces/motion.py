@@ -11,7 +11,6 @@ World words (``turn``, ``attack / mine``, ``use / place``) and GUI words (``curs
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, ClassVar, Literal
 
@@ -20,7 +19,7 @@ from lark import Token, Transformer
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ..canonical import HOTBAR, Button, CanonicalAction
-from ..space import ActionSpace, SemanticError, as_generator
+from ..space import DEFAULT_MAX_LENGTH, ActionSpace, SemanticError, as_generator, check_step_deg
 from ..state import ViewState
 
 __all__ = ["MotionAction", "MotionSpace"]
@@ -233,13 +232,10 @@ class MotionSpace(ActionSpace[MotionAction]):
         "SLOTS": "a hotbar slot 1..9",
     }
 
-    def __init__(self, *, turn_deg: float = 5.0, cursor_deg: float = 3.0, max_length: int = 4096) -> None:
+    def __init__(self, *, turn_deg: float = 5.0, cursor_deg: float = 3.0, max_length: int = DEFAULT_MAX_LENGTH) -> None:
         super().__init__(max_length=max_length)
-        for name, value in (("turn_deg", turn_deg), ("cursor_deg", cursor_deg)):
-            if not (math.isfinite(value) and 0 < value <= 180):
-                raise ValueError(f"{name} must lie in (0, 180], got {value!r}")
-        self.turn_deg = turn_deg
-        self.cursor_deg = cursor_deg
+        self.turn_deg = check_step_deg("turn_deg", turn_deg)
+        self.cursor_deg = check_step_deg("cursor_deg", cursor_deg)
 
     @classmethod
     def _transformer(cls) -> _MotionTransformer:
