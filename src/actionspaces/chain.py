@@ -50,6 +50,7 @@ _XML_SPACE = {
     "raw": "raw",
 }
 _BETWEEN_LEVELS = re.compile(r"[\s,]*")
+_WHITESPACE = re.compile(r"\s*")
 
 
 @dataclass(frozen=True)
@@ -203,14 +204,12 @@ class ChainSpace:
             tagged = self._parse_tagged(text, start, end)
             return tagged if tagged is not None else self._parse_bare(text, start, end)
         chain_errors: list[ParseError] = []
-        stray = text[start : headers[0].start()].strip()
-        if stray:
-            pos = start + (len(text[start:]) - len(text[start:].lstrip()))
+        if text[start : headers[0].start()].strip():
             chain_errors.append(
                 ParseError(
                     "text before the first level",
                     text=text,
-                    position=pos,
+                    position=_WHITESPACE.match(text, start).end(),  # type: ignore[union-attr]
                     expected=self.prefixes,
                     space="chain",
                 )
@@ -218,16 +217,18 @@ class ChainSpace:
         levels: list[Level] = []
         for i, match in enumerate(headers):
             level_end = headers[i + 1].start() if i + 1 < len(headers) else end
-            body_end = len(text[:level_end].rstrip())
             space = self._by_prefix[match.group("name").lower()]
             level_start = match.start() + len(match.group("lead"))
-            levels.append(self._parse_level(space, text, (level_start, level_end), match.end(), body_end))
+            levels.append(self._parse_level(space, text, (level_start, level_end), match.end(), level_end))
         return Chain(text, tuple(levels), tuple(chain_errors), self.execution_order)
 
     def _parse_level(
         self, space: ActionSpace[Any], text: str, span: tuple[int, int], body_start: int, body_end: int
     ) -> Level:
-        body_end = max(body_start, body_end)
+        """Parse ``text[body_start:body_end]`` with ``space``, whitespace around the body left out."""
+        inner = text[body_start:body_end]
+        body_start += len(inner) - len(inner.lstrip())
+        body_end = body_start + len(inner.strip())
         try:
             action, error = space.parse_body(text, body_start, body_end), None
         except ParseError as err:
@@ -264,10 +265,7 @@ class ChainSpace:
                         space="chain",
                     )
                 )
-            inner = text[inner_lo:inner_hi]
-            body_lo = inner_lo + len(inner) - len(inner.lstrip())
-            body_hi = len(text[:inner_hi].rstrip())
-            levels.append(self._parse_level(self.spaces[name], text, (lo, hi), body_lo, body_hi))
+            levels.append(self._parse_level(self.spaces[name], text, (lo, hi), inner_lo, inner_hi))
             cursor = hi
         if text[cursor:end].strip(" \t\n,"):
             tail = _BETWEEN_LEVELS.match(text, cursor, end)
@@ -285,10 +283,11 @@ class ChainSpace:
         """No prefix anywhere: accept the body of one space (raw, latent, motion, grounding — never free text)."""
         end = max(start, len(text[:end].rstrip()))
         failures: list[ParseError] = []
-        for name in self.execution_order:
+        candidates = (
+            [] if start == end else [n for n in self.execution_order if not isinstance(self.spaces[n], LanguageSpace)]
+        )
+        for name in candidates:
             space = self.spaces[name]
-            if isinstance(space, LanguageSpace) or not text[start:end].strip():
-                continue
             try:
                 action = space.parse_body(text, start, end)
             except ParseError as err:

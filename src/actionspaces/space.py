@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 from pydantic import BaseModel
 
@@ -153,23 +153,13 @@ class ActionSpace(ABC, Generic[A]):
         if fast is not None:
             return fast
         try:
+            # the transformer runs inline (LALR), so its SemanticError arrives unwrapped
             result = self._lark().parse(body)
             return self._build(result, body)
         except SemanticError as err:
             raise ParseError(
                 err.message, text=text, position=start + err.position, expected=err.expected, space=self.name
             ) from None
-        except VisitError as err:  # a transformer error wrapped by lark
-            orig = err.orig_exc
-            if isinstance(orig, SemanticError):
-                raise ParseError(
-                    orig.message,
-                    text=text,
-                    position=start + orig.position,
-                    expected=orig.expected,
-                    space=self.name,
-                ) from None
-            raise
         except UnexpectedInput as err:
             raise self._lark_error(err, text, start, body) from None
 
