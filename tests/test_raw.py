@@ -154,3 +154,10 @@ def test_parse_error_pickles_and_renders_a_caret():
     )
     assert err.line == 1 and err.column == err.position + 1
     assert str(err).splitlines()[-1] == " " * err.position + "^"
+
+
+def test_quoted_number_syntax_is_the_grammars_number_terminal():
+    from actionspaces.space import _compiled
+    from actionspaces.spaces.raw import _NUMBER_RE
+
+    assert _NUMBER_RE.pattern == _compiled(RawSpace).get_terminal("NUMBER").pattern.value

@@ -170,10 +170,8 @@ def _unquote(token: Token) -> str:
 
 def _number(token: Token, name: str) -> float:
     text = _unquote(token).strip()
-    try:
-        value = float(text) if _NUMBER_RE.fullmatch(text) else math.nan
-    except ValueError:  # pragma: no cover - the regex admits only float syntax
-        value = math.nan
+    # the regex admits only float syntax (no "nan"/"inf" spellings), so float() cannot fail
+    value = float(text) if _NUMBER_RE.fullmatch(text) else math.nan
     if not math.isfinite(value):
         raise SemanticError.at(token, f"{name} must be a finite number, got {token!s}", ("a number",))
     if abs(value) > MOUSE_LIMIT:
