@@ -142,3 +142,8 @@ def test_legacy_xml_levels():
     junk = asp.parse("<motion>turn left</motion> junk")
     assert [e.message for e in junk.chain_errors] == ["text after the last level"]
     assert junk.text[junk.chain_errors[0].position :] == "junk"
+
+
+def test_crlf_endings_are_whitespace_in_every_form():
+    for text in ["Motion: turn left\r\n", "<motion>turn left</motion>\r\n", "\r\nAction: no_op\r\n"]:
+        assert asp.parse(text).ok, text

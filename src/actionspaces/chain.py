@@ -53,6 +53,12 @@ _BETWEEN_LEVELS = re.compile(r"[\s,]*")
 _WHITESPACE = re.compile(r"\s*")
 
 
+def _stray_text(filler: re.Pattern[str], text: str, lo: int, hi: int) -> int | None:
+    """Where ``text[lo:hi]`` holds more than ``filler`` (whitespace, separators), or ``None``."""
+    stop = filler.match(text, lo, hi).end()  # type: ignore[union-attr]  # the patterns match the empty string
+    return stop if stop < hi else None
+
+
 @dataclass(frozen=True)
 class Level:
     """One level of a chain: the text after a prefix, and either its action or its error.
@@ -204,14 +210,11 @@ class ChainSpace:
             tagged = self._parse_tagged(text, start, end)
             return tagged if tagged is not None else self._parse_bare(text, start, end)
         chain_errors: list[ParseError] = []
-        if text[start : headers[0].start()].strip():
+        stray = _stray_text(_WHITESPACE, text, start, headers[0].start())
+        if stray is not None:
             chain_errors.append(
                 ParseError(
-                    "text before the first level",
-                    text=text,
-                    position=_WHITESPACE.match(text, start).end(),  # type: ignore[union-attr]
-                    expected=self.prefixes,
-                    space="chain",
+                    "text before the first level", text=text, position=stray, expected=self.prefixes, space="chain"
                 )
             )
         levels: list[Level] = []
@@ -254,29 +257,16 @@ class ChainSpace:
         chain_errors: list[ParseError] = []
         cursor = start
         for lo, hi, name, inner_lo, inner_hi in blocks:
-            gap = _BETWEEN_LEVELS.match(text, cursor, lo)
-            if gap is not None and gap.end() < lo:
+            stray = _stray_text(_BETWEEN_LEVELS, text, cursor, lo)
+            if stray is not None:
                 chain_errors.append(
-                    ParseError(
-                        "text between levels",
-                        text=text,
-                        position=gap.end(),
-                        expected=self.prefixes,
-                        space="chain",
-                    )
+                    ParseError("text between levels", text=text, position=stray, expected=self.prefixes, space="chain")
                 )
             levels.append(self._parse_level(self.spaces[name], text, (lo, hi), inner_lo, inner_hi))
             cursor = hi
-        if text[cursor:end].strip(" \t\n,"):
-            tail = _BETWEEN_LEVELS.match(text, cursor, end)
-            chain_errors.append(
-                ParseError(
-                    "text after the last level",
-                    text=text,
-                    position=tail.end() if tail else cursor,
-                    space="chain",
-                )
-            )
+        stray = _stray_text(_BETWEEN_LEVELS, text, cursor, end)
+        if stray is not None:
+            chain_errors.append(ParseError("text after the last level", text=text, position=stray, space="chain"))
         return Chain(text, tuple(levels), tuple(chain_errors), self.execution_order)
 
     def _parse_bare(self, text: str, start: int, end: int) -> Chain:

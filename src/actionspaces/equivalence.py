@@ -64,9 +64,7 @@ def equivalent(
     if predicted.buttons != target.buttons:
         return False
     if quantizer is not None:
-        return bool(
-            np.array_equal(quantizer.encode(np.asarray(predicted.camera)), quantizer.encode(np.asarray(target.camera)))
-        )
+        return bool(np.array_equal(quantizer.encode(predicted.camera), quantizer.encode(target.camera)))
     if not (math.isfinite(camera_tol_deg) and camera_tol_deg >= 0):
         raise ValueError(f"camera_tol_deg must be a finite number ≥ 0, got {camera_tol_deg!r}")
     return all(abs(p - t) <= camera_tol_deg for p, t in zip(predicted.camera, target.camera, strict=True))
