@@ -167,14 +167,10 @@ class _MotionTransformer(Transformer[Token, Any]):
     def gui_use(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
         return children[0], {"use": True, "gui": True}
 
-    def jump(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
-        return children[0], {"jump": True}
-
-    def drop(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
-        return children[0], {"drop": True}
-
-    def swap(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
-        return children[0], {"swap": True}
+    def keyboard(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
+        # jump/drop/swap are MotionAction's flag names; "open inventory" etc. are its ScreenOp values
+        words = " ".join(str(t).lower() for t in children)
+        return children[0], {"screen": words} if " " in words else {words: True}
 
     def hotbar(self, children: list[Token | None]) -> tuple[Token, dict[str, Any]]:
         head, slots = children[0], children[-1]
@@ -187,18 +183,6 @@ class _MotionTransformer(Transformer[Token, Any]):
                 raise SemanticError((f"hotbar {m.group()} {problem}"), (slots.start_pos or 0) + m.start(), ("1..9",))
             values.append(slot)
         return head, {"hotbar": tuple(values)}
-
-    def open_inventory(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
-        return children[0], {"screen": "open inventory"}
-
-    def close_inventory(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
-        return children[0], {"screen": "close inventory"}
-
-    def open_gui(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
-        return children[0], {"screen": "open gui"}
-
-    def close_gui(self, children: list[Token]) -> tuple[Token, dict[str, Any]]:
-        return children[0], {"screen": "close gui"}
 
 
 def _direction(token: Token) -> str:
