@@ -6,10 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: test test-all lint demo bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	# torch only ever as the pinned CPU wheel, even when another package asks for it
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,train,trl]"
 	touch $(STAMP)
 
 ## make test: the default (fast) test suite.

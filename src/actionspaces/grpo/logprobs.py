@@ -1,0 +1,184 @@
+"""Per-token log-probabilities of sampled ids, without a full ``(B, T, V)`` log-softmax.
+
+:func:`token_logprobs` works from logits in row chunks: each chunk's target logit minus its logsumexp,
+so the only ``V``-wide temporaries are one chunk's. :func:`token_logprobs_from_hidden` goes further and
+never builds the logits: it multiplies hidden states by the LM head one chunk of rows at a time, and its
+backward pass recomputes each chunk's logits instead of keeping them (the approach of Liger's fused
+linear losses), so memory stays flat as the batch grows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+__all__ = ["DEFAULT_CHUNK_BYTES", "token_logprobs", "token_logprobs_from_hidden"]
+
+#: Working memory per chunk of rows, in bytes of float32 logits (64 MiB: ~110 rows at V = 151,936).
+DEFAULT_CHUNK_BYTES = 64 * 2**20
+
+
+def _rows_per_chunk(vocab: int, chunk_rows: int | None) -> int:
+    if chunk_rows is not None:
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+        return chunk_rows
+    return max(1, DEFAULT_CHUNK_BYTES // (4 * max(vocab, 1)))
+
+
+def _check_ids(ids: torch.Tensor, lead: torch.Size, vocab: int, what: str) -> None:
+    if ids.shape != lead:
+        raise ValueError(f"ids must have shape {tuple(lead)} to match the {what}, got {tuple(ids.shape)}")
+    if ids.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
+        raise TypeError(f"ids must be an integer tensor, got {ids.dtype}")
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab):
+        raise ValueError(f"ids must lie in [0, {vocab}), got values in [{int(ids.min())}, {int(ids.max())}]")
+
+
+def _check_temperature(temperature: float) -> None:
+    if not temperature > 0 or temperature == float("inf"):
+        raise ValueError(f"temperature must be a positive finite number, got {temperature}")
+
+
+def token_logprobs(
+    logits: torch.Tensor, ids: torch.Tensor, *, temperature: float = 1.0, chunk_rows: int | None = None
+) -> torch.Tensor:
+    """``log softmax(logits / temperature)[..., ids]`` in float32, one chunk of rows at a time.
+
+    Args:
+        logits: ``(..., V)``, any float dtype (each chunk is upcast to float32).
+        ids: the sampled ids, shaped as ``logits`` without its last dimension.
+        temperature: the sampling temperature; logits are divided by it (as TRL does), never in place.
+        chunk_rows: rows per chunk; by default sized to :data:`DEFAULT_CHUNK_BYTES`.
+
+    Returns:
+        Float32 log-probs shaped like ``ids``; differentiable with respect to ``logits``.
+
+    Example:
+        >>> logits = torch.tensor([[[0.0, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0]]])
+        >>> token_logprobs(logits, torch.tensor([[1, 0]]))
+        tensor([[-1.3863, -0.3408]])
+    """
+    if logits.ndim < 1 or not logits.is_floating_point():
+        raise TypeError(f"logits must be a floating tensor with a vocabulary axis, got {logits.dtype}")
+    _check_temperature(temperature)
+    vocab = logits.shape[-1]
+    _check_ids(ids, logits.shape[:-1], vocab, "logits")
+    flat = logits.reshape(-1, vocab)
+    flat_ids = ids.reshape(-1, 1).long()
+    step = _rows_per_chunk(vocab, chunk_rows)
+    parts = []
+    for start in range(0, flat.shape[0], step):
+        chunk = flat[start : start + step].float()
+        if temperature != 1.0:
+            chunk = chunk / temperature
+        target = chunk.gather(-1, flat_ids[start : start + step]).squeeze(-1)
+        parts.append(target - torch.logsumexp(chunk, dim=-1))
+    out = torch.cat(parts) if parts else flat.new_zeros(0, dtype=torch.float32)
+    return out.reshape(ids.shape)
+
+
+class _HiddenLogprobs(torch.autograd.Function):
+    """Chunked ``log_softmax(h @ W.T + b)[id]`` whose backward recomputes each chunk's logits."""
+
+    @staticmethod
+    def forward(  # noqa: PLR0917 - autograd passes inputs positionally
+        ctx: Any,
+        hidden: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        ids: torch.Tensor,
+        temperature: float,
+        step: int,
+    ) -> torch.Tensor:
+        out = torch.empty(hidden.shape[0], dtype=torch.float32, device=hidden.device)
+        lse = torch.empty_like(out)
+        for start in range(0, hidden.shape[0], step):
+            logits = _chunk_logits(hidden[start : start + step], weight, bias, temperature)
+            lse[start : start + step] = torch.logsumexp(logits, dim=-1)
+            out[start : start + step] = logits.gather(-1, ids[start : start + step, None]).squeeze(-1)
+        out -= lse
+        ctx.save_for_backward(hidden, weight, bias, ids, lse)
+        ctx.temperature, ctx.step = temperature, step
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        hidden, weight, bias, ids, lse = ctx.saved_tensors
+        temperature, step = ctx.temperature, ctx.step
+        need_h, need_w, need_b = ctx.needs_input_grad[:3]
+        grad_h = torch.zeros_like(hidden) if need_h else None
+        grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if need_w else None
+        grad_b = torch.zeros(weight.shape[0], dtype=torch.float32, device=weight.device) if need_b else None
+        for start in range(0, hidden.shape[0], step):
+            stop = start + step
+            h = hidden[start:stop]
+            # d logp / d logits = onehot(id) − softmax, scaled by the upstream gradient and 1/temperature.
+            probs = torch.exp(_chunk_logits(h, weight, bias, temperature) - lse[start:stop, None])
+            g = grad_out[start:stop, None].float() / temperature
+            grad_logits = -probs * g
+            grad_logits.scatter_add_(-1, ids[start:stop, None], g)
+            if grad_h is not None:
+                grad_h[start:stop] = (grad_logits.to(weight.dtype) @ weight).to(hidden.dtype)
+            if grad_w is not None:
+                grad_w.addmm_(grad_logits.T, h.float())
+            if grad_b is not None:
+                grad_b += grad_logits.sum(0)
+        return (
+            grad_h,
+            grad_w.to(weight.dtype) if grad_w is not None else None,
+            grad_b.to(bias.dtype) if grad_b is not None and bias is not None else None,
+            None,
+            None,
+            None,
+        )
+
+
+def _chunk_logits(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, temperature: float) -> torch.Tensor:
+    logits = (h @ weight.T if bias is None else torch.addmm(bias, h, weight.T)).float()
+    return logits / temperature if temperature != 1.0 else logits
+
+
+def token_logprobs_from_hidden(
+    hidden: torch.Tensor,
+    weight: torch.Tensor,
+    ids: torch.Tensor,
+    *,
+    bias: torch.Tensor | None = None,
+    temperature: float = 1.0,
+    chunk_rows: int | None = None,
+) -> torch.Tensor:
+    """Log-probs of ``ids`` under ``softmax((hidden @ weight.T + bias) / temperature)``, logits never whole.
+
+    Args:
+        hidden: ``(..., H)`` final hidden states (after the last norm), positions aligned with ``ids``.
+        weight: ``(V, H)``, the LM head's weight (``model.lm_head.weight``; tied embeddings work too).
+        ids: the sampled ids, shaped as ``hidden`` without its last dimension.
+        bias: optional ``(V,)`` LM-head bias.
+        temperature: sampling temperature.
+        chunk_rows: rows per chunk; by default sized to :data:`DEFAULT_CHUNK_BYTES`.
+
+    Returns:
+        Float32 log-probs shaped like ``ids``, differentiable with respect to ``hidden``, ``weight`` and
+        ``bias``; equal to the naive ``log_softmax(lm_head(hidden)).gather(...)`` in value and gradient.
+
+    Example:
+        >>> hidden, head = torch.randn(2, 3, 8), torch.nn.Linear(8, 50, bias=False)
+        >>> ids = torch.randint(0, 50, (2, 3))
+        >>> naive = torch.log_softmax(head(hidden), -1).gather(-1, ids[..., None]).squeeze(-1)
+        >>> torch.allclose(token_logprobs_from_hidden(hidden, head.weight, ids), naive, atol=1e-5)
+        True
+    """
+    if hidden.ndim < 1 or weight.ndim != 2 or hidden.shape[-1] != weight.shape[1]:
+        raise ValueError(f"need hidden (..., H) and weight (V, H); got {tuple(hidden.shape)} and {tuple(weight.shape)}")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    _check_temperature(temperature)
+    vocab = weight.shape[0]
+    _check_ids(ids, hidden.shape[:-1], vocab, "hidden states")
+    flat = hidden.reshape(-1, hidden.shape[-1])
+    out = _HiddenLogprobs.apply(  # type: ignore[no-untyped-call]
+        flat, weight, bias, ids.reshape(-1).long(), temperature, _rows_per_chunk(vocab, chunk_rows)
+    )
+    return out.reshape(ids.shape)  # type: ignore[no-any-return]

@@ -1,0 +1,108 @@
+"""Token cost: how many tokens the policy wrote, and the length-penalised return of CrossHA's MTRL.
+
+Only *policy* tokens count: what the model generated in each turn, never the prompt, the observation or
+text a tool or the environment injected.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["TokenCounter", "token_penalized_return"]
+
+
+class TokenCounter:
+    """Counts the tokens of completions with a Hugging Face tokenizer or any callable.
+
+    Args:
+        tokenizer: an object with ``encode(text, add_special_tokens=False)`` (any Hugging Face tokenizer),
+            or a callable returning the ids (or their number) for a text.
+
+    Example:
+        >>> counter = TokenCounter(str.split)
+        >>> counter("Action: move(0, 0) and press(w)"), counter.count_ids([[5, 6, 7, 0]], mask=[[1, 1, 1, 0]])
+        (5, 3)
+    """
+
+    def __init__(self, tokenizer: Any) -> None:
+        encode = getattr(tokenizer, "encode", None)
+        if callable(encode):
+            self._encode: Callable[[str], Any] = lambda text: encode(text, add_special_tokens=False)
+        elif callable(tokenizer):
+            self._encode = tokenizer
+        else:
+            raise TypeError(
+                f"TokenCounter needs a tokenizer with .encode or a callable, got {type(tokenizer).__name__}"
+            )
+
+    def __call__(self, text: str) -> int:
+        """The number of tokens of ``text``, as the policy would write it (no special tokens added)."""
+        if not isinstance(text, str):
+            raise TypeError(f"TokenCounter counts str, got {type(text).__name__}")
+        out = self._encode(text)
+        if isinstance(out, int):
+            if out < 0:
+                raise ValueError(f"the tokenizer callable returned a negative count {out}")
+            return out
+        return len(out)
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        """Token counts of several texts."""
+        return [self(text) for text in texts]
+
+    @staticmethod
+    def count_ids(ids: Any, mask: Any = None) -> int:
+        """Policy tokens among generated ids: all of them, or those where ``mask`` (tool/env mask) is 1.
+
+        ``ids`` is a sequence (or a ragged list of sequences, or a tensor/array) of generated ids;
+        ``mask`` has the same shape, 1 on model tokens and 0 on padding or injected tokens.
+        """
+        if mask is None:
+            return len(_flatten(ids))
+        values = _flatten(mask)
+        if any(v not in (0, 1) for v in values):
+            raise ValueError("mask must hold only 0 and 1")
+        return int(sum(values))
+
+    def __repr__(self) -> str:
+        return f"TokenCounter({self._encode!r})"
+
+
+def _flatten(x: Any) -> list[Any]:
+    """The scalars of a tensor, an array or a (ragged) nested sequence, in order."""
+    if isinstance(x, torch.Tensor | np.ndarray):
+        return list(x.reshape(-1).tolist())
+    if isinstance(x, int | float | np.integer | np.floating | bool):
+        return [x]
+    return [v for item in x for v in _flatten(item)]
+
+
+def token_penalized_return(success: bool | float, tokens: int | Sequence[int], lam: float) -> float:
+    """CrossHA's episodic return ``success − λ · tokens``, tokens summed over every turn of the trajectory.
+
+    Apply it per trajectory *before* group normalisation; with std scaling on, λ's effect is rescaled
+    per group.
+
+    Args:
+        success: 1/True when the episode succeeded (or a success score in ``[0, 1]``).
+        tokens: the policy tokens of the whole trajectory, or one count per turn.
+        lam: λ >= 0, the cost of one token.
+
+    Example:
+        >>> token_penalized_return(True, [12, 30, 8], lam=0.001)
+        0.95
+    """
+    if not (isinstance(lam, int | float) and math.isfinite(lam) and lam >= 0):
+        raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+    s = float(success)
+    if not 0.0 <= s <= 1.0:
+        raise ValueError(f"success must lie in [0, 1], got {success!r}")
+    counts = [tokens] if isinstance(tokens, int) else list(tokens)
+    if any(isinstance(c, bool) or not isinstance(c, int | np.integer) or c < 0 for c in counts):
+        raise ValueError(f"tokens must be non-negative integers, got {tokens!r}")
+    return s - lam * float(sum(counts))
