@@ -1,10 +1,10 @@
 """Per-token log-probabilities of sampled ids, without a full ``(B, T, V)`` log-softmax.
 
-:func:`token_logprobs` works from logits in row chunks: each chunk's target logit minus its logsumexp,
-so the only ``V``-wide temporaries are one chunk's. :func:`token_logprobs_from_hidden` goes further and
-never builds the logits: it multiplies hidden states by the LM head one chunk of rows at a time, and its
-backward pass recomputes each chunk's logits instead of keeping them (the approach of Liger's fused
-linear losses), so memory stays flat as the batch grows.
+:func:`token_logprobs` works from logits in chunks of a few rows, small enough to stay in the CPU's
+cache, so the only ``V``-wide temporaries are one chunk's and the pass is faster than a whole-tensor one.
+:func:`token_logprobs_from_hidden` goes further and never builds the logits: it multiplies hidden states
+by the LM head one chunk of rows at a time, and its backward pass recomputes each chunk's logits instead
+of keeping them (the approach of Liger's fused linear losses), so memory stays flat as the batch grows.
 """
 
 from __future__ import annotations
@@ -13,18 +13,22 @@ from typing import Any
 
 import torch
 
-__all__ = ["DEFAULT_CHUNK_BYTES", "token_logprobs", "token_logprobs_from_hidden"]
+__all__ = ["DEFAULT_CHUNK_BYTES", "DEFAULT_HIDDEN_CHUNK_BYTES", "token_logprobs", "token_logprobs_from_hidden"]
 
-#: Working memory per chunk of rows, in bytes of float32 logits (64 MiB: ~110 rows at V = 151,936).
-DEFAULT_CHUNK_BYTES = 64 * 2**20
+#: Working memory per chunk of rows for the softmax, in bytes of float32 logits (8 MiB: 13 rows at
+#: V = 151,936). Chunks that stay in the CPU's cache make the softmax several times faster than one pass
+#: over the whole tensor (measured in benchmarks/bench_grpo.py).
+DEFAULT_CHUNK_BYTES = 8 * 2**20
+#: The same for the LM-head path (256 MiB: ~440 rows), where bigger chunks make faster matrix products.
+DEFAULT_HIDDEN_CHUNK_BYTES = 256 * 2**20
 
 
-def _rows_per_chunk(vocab: int, chunk_rows: int | None) -> int:
+def _rows_per_chunk(vocab: int, chunk_rows: int | None, budget: int = DEFAULT_CHUNK_BYTES) -> int:
     if chunk_rows is not None:
         if chunk_rows < 1:
             raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
         return chunk_rows
-    return max(1, DEFAULT_CHUNK_BYTES // (4 * max(vocab, 1)))
+    return max(1, budget // (4 * max(vocab, 1)))
 
 
 def _check_ids(ids: torch.Tensor, lead: torch.Size, vocab: int, what: str) -> None:
@@ -66,17 +70,95 @@ def token_logprobs(
     vocab = logits.shape[-1]
     _check_ids(ids, logits.shape[:-1], vocab, "logits")
     flat = logits.reshape(-1, vocab)
-    flat_ids = ids.reshape(-1, 1).long()
-    step = _rows_per_chunk(vocab, chunk_rows)
-    parts = []
-    for start in range(0, flat.shape[0], step):
-        chunk = flat[start : start + step].float()
-        if temperature != 1.0:
-            chunk = chunk / temperature
-        target = chunk.gather(-1, flat_ids[start : start + step]).squeeze(-1)
-        parts.append(target - torch.logsumexp(chunk, dim=-1))
-    out = torch.cat(parts) if parts else flat.new_zeros(0, dtype=torch.float32)
-    return out.reshape(ids.shape)
+    out = _LogitLogprobs.apply(  # type: ignore[no-untyped-call]
+        flat, ids.reshape(-1).long(), temperature, _rows_per_chunk(vocab, chunk_rows)
+    )
+    return out.reshape(ids.shape)  # type: ignore[no-any-return]
+
+
+class _LogitLogprobs(torch.autograd.Function):
+    """Chunked ``log_softmax(logits / τ)[id]``; backward writes one gradient tensor chunk by chunk.
+
+    Autograd through sliced chunks would allocate a full-size zero gradient per chunk; this writes each
+    chunk's ``(onehot − softmax) · g / τ`` straight into a single gradient buffer instead.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, logits: torch.Tensor, ids: torch.Tensor, temperature: float, step: int) -> torch.Tensor:
+        out = torch.empty(logits.shape[0], dtype=torch.float32, device=logits.device)
+        lse = torch.empty_like(out)
+        _rows_forward(logits, ids, temperature=temperature, step=step, out=out, lse=lse)
+        ctx.save_for_backward(logits, ids, lse)
+        ctx.temperature, ctx.step = temperature, step
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        logits, ids, lse = ctx.saved_tensors
+        grad = torch.empty_like(logits)
+        _rows_backward(logits, lse, ids, grad_out, temperature=ctx.temperature, step=ctx.step, out=grad)
+        return grad, None, None, None
+
+
+def _rows_forward(
+    logits: torch.Tensor, ids: torch.Tensor, *, temperature: float, step: int, out: torch.Tensor, lse: torch.Tensor
+) -> None:
+    """Fill ``out`` with the log-probs of ``ids`` and ``lse`` with the logsumexp, ``step`` rows at a time."""
+    for start in range(0, logits.shape[0], step):
+        stop = start + step
+        chunk = _scaled(logits[start:stop], temperature)
+        index = ids[start:stop, None]
+        logp = torch.log_softmax(chunk, dim=-1).gather(-1, index).squeeze(-1)
+        out[start:stop] = logp
+        lse[start:stop] = chunk.gather(-1, index).squeeze(-1) - logp
+
+
+def _rows_backward(
+    logits: torch.Tensor,
+    lse: torch.Tensor,
+    ids: torch.Tensor,
+    grad_out: torch.Tensor,
+    *,
+    temperature: float,
+    step: int,
+    out: torch.Tensor,
+) -> None:
+    """Write d(sum g·logp)/d logits into ``out`` (which may be ``logits`` itself), ``step`` rows at a time."""
+    for start in range(0, logits.shape[0], step):
+        stop = start + step
+        rows = (lse[start:stop], ids[start:stop], grad_out[start:stop])
+        if out.dtype == torch.float32:  # computed in place in the output buffer
+            _softmax_grad(logits[start:stop], *rows, temperature=temperature, out=out[start:stop])
+        else:
+            out[start:stop] = _softmax_grad(logits[start:stop], *rows, temperature=temperature)
+
+
+def _scaled(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    logits = logits.float()
+    return logits / temperature if temperature != 1.0 else logits
+
+
+def _softmax_grad(
+    logits: torch.Tensor,
+    lse: torch.Tensor,
+    ids: torch.Tensor,
+    grad_out: torch.Tensor,
+    *,
+    temperature: float,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """d(logits[id]/τ − logsumexp(logits/τ)) / d logits, times the upstream gradient: (onehot − p)·g/τ.
+
+    Written into ``out`` (float32, may be ``logits`` itself) when given: three passes, no temporaries.
+    """
+    g = grad_out[:, None].float() / temperature
+    if temperature == 1.0:
+        p = torch.sub(logits, lse[:, None], out=out) if out is not None else logits.float() - lse[:, None]
+    else:
+        p = torch.div(logits, temperature, out=out) if out is not None else logits.float() / temperature
+        p.sub_(lse[:, None])
+    p.exp_().mul_(-g)
+    return p.scatter_add_(-1, ids[:, None], g)
 
 
 class _HiddenLogprobs(torch.autograd.Function):
@@ -94,11 +176,18 @@ class _HiddenLogprobs(torch.autograd.Function):
     ) -> torch.Tensor:
         out = torch.empty(hidden.shape[0], dtype=torch.float32, device=hidden.device)
         lse = torch.empty_like(out)
+        softmax_step = _rows_per_chunk(weight.shape[0], None)
         for start in range(0, hidden.shape[0], step):
-            logits = _chunk_logits(hidden[start : start + step], weight, bias, temperature)
-            lse[start : start + step] = torch.logsumexp(logits, dim=-1)
-            out[start : start + step] = logits.gather(-1, ids[start : start + step, None]).squeeze(-1)
-        out -= lse
+            stop = start + step
+            logits = _chunk_logits(hidden[start:stop], weight, bias)
+            _rows_forward(
+                logits,
+                ids[start:stop],
+                temperature=temperature,
+                step=softmax_step,
+                out=out[start:stop],
+                lse=lse[start:stop],
+            )
         ctx.save_for_backward(hidden, weight, bias, ids, lse)
         ctx.temperature, ctx.step = temperature, step
         return out
@@ -108,17 +197,16 @@ class _HiddenLogprobs(torch.autograd.Function):
         hidden, weight, bias, ids, lse = ctx.saved_tensors
         temperature, step = ctx.temperature, ctx.step
         need_h, need_w, need_b = ctx.needs_input_grad[:3]
+        softmax_step = _rows_per_chunk(weight.shape[0], None)
         grad_h = torch.zeros_like(hidden) if need_h else None
         grad_w = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if need_w else None
         grad_b = torch.zeros(weight.shape[0], dtype=torch.float32, device=weight.device) if need_b else None
         for start in range(0, hidden.shape[0], step):
             stop = start + step
             h = hidden[start:stop]
-            # d logp / d logits = onehot(id) − softmax, scaled by the upstream gradient and 1/temperature.
-            probs = torch.exp(_chunk_logits(h, weight, bias, temperature) - lse[start:stop, None])
-            g = grad_out[start:stop, None].float() / temperature
-            grad_logits = -probs * g
-            grad_logits.scatter_add_(-1, ids[start:stop, None], g)
+            grad_logits = _chunk_logits(h, weight, bias)  # overwritten in place by its own gradient
+            rows = (lse[start:stop], ids[start:stop], grad_out[start:stop])
+            _rows_backward(grad_logits, *rows, temperature=temperature, step=softmax_step, out=grad_logits)
             if grad_h is not None:
                 grad_h[start:stop] = (grad_logits.to(weight.dtype) @ weight).to(hidden.dtype)
             if grad_w is not None:
@@ -135,9 +223,9 @@ class _HiddenLogprobs(torch.autograd.Function):
         )
 
 
-def _chunk_logits(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, temperature: float) -> torch.Tensor:
-    logits = (h @ weight.T if bias is None else torch.addmm(bias, h, weight.T)).float()
-    return logits / temperature if temperature != 1.0 else logits
+def _chunk_logits(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """One chunk's float32 logits, a fresh tensor (callers may overwrite it)."""
+    return (h @ weight.T if bias is None else torch.addmm(bias, h, weight.T)).float()
 
 
 def token_logprobs_from_hidden(
@@ -157,7 +245,7 @@ def token_logprobs_from_hidden(
         ids: the sampled ids, shaped as ``hidden`` without its last dimension.
         bias: optional ``(V,)`` LM-head bias.
         temperature: sampling temperature.
-        chunk_rows: rows per chunk; by default sized to :data:`DEFAULT_CHUNK_BYTES`.
+        chunk_rows: rows per chunk; by default sized to :data:`DEFAULT_HIDDEN_CHUNK_BYTES`.
 
     Returns:
         Float32 log-probs shaped like ``ids``, differentiable with respect to ``hidden``, ``weight`` and
@@ -179,6 +267,11 @@ def token_logprobs_from_hidden(
     _check_ids(ids, hidden.shape[:-1], vocab, "hidden states")
     flat = hidden.reshape(-1, hidden.shape[-1])
     out = _HiddenLogprobs.apply(  # type: ignore[no-untyped-call]
-        flat, weight, bias, ids.reshape(-1).long(), temperature, _rows_per_chunk(vocab, chunk_rows)
+        flat,
+        weight,
+        bias,
+        ids.reshape(-1).long(),
+        temperature,
+        _rows_per_chunk(vocab, chunk_rows, DEFAULT_HIDDEN_CHUNK_BYTES),
     )
     return out.reshape(ids.shape)  # type: ignore[no-any-return]

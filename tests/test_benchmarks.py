@@ -1,0 +1,37 @@
+"""The benchmark scripts run end to end (tiny sizes; the numbers are in docs/benchmarks.md)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.mark.slow
+def test_bench_grpo_smoke():
+    pytest.importorskip("torch")
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "bench_grpo.py"),
+            "--batch",
+            "1",
+            "--seq",
+            "4",
+            "--vocab",
+            "300",
+            "--hidden",
+            "8",
+            "--repeats",
+            "1",
+            "--inputs",
+            "logits",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| logits")]
+    assert len(rows) >= 4 and any("| ours |" in row for row in rows)
