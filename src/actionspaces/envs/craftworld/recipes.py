@@ -100,7 +100,7 @@ class RecipeBook:
 
     def __init__(self, recipes: Sequence[Recipe], tags: Mapping[str, Sequence[str]]) -> None:
         self.recipes = tuple(recipes)
-        self.tags = {name: frozenset(items) for name, items in tags.items()}
+        self.tags = {name: tuple(items) for name, items in tags.items()}
         for name in self.tags:
             if not name.startswith("#"):
                 raise ValueError(f"tag names start with '#', got {name!r}")
@@ -138,8 +138,8 @@ class RecipeBook:
         return item in self.tags[spec] if spec.startswith("#") else item == spec
 
     def resolve(self, spec: str) -> str:
-        """One concrete item for ``spec`` (a tag's first member in sorted order)."""
-        return sorted(self.tags[spec])[0] if spec.startswith("#") else spec
+        """One concrete item for ``spec`` (a tag's first member, e.g. ``oak_planks`` for ``#planks``)."""
+        return self.tags[spec][0] if spec.startswith("#") else spec
 
     def recipe_for(self, result: str) -> Recipe:
         """The (first) recipe that makes ``result``."""

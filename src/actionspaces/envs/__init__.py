@@ -1,0 +1,10 @@
+"""Environments: the embedded CraftWorld simulator and adapters to real Minecraft."""
+
+import gymnasium as gym
+
+from .craftworld import CraftWorld
+
+__all__ = ["CraftWorld"]
+
+if "actionspaces/CraftWorld-v0" not in gym.registry:
+    gym.register(id="actionspaces/CraftWorld-v0", entry_point="actionspaces.envs.craftworld:CraftWorld")

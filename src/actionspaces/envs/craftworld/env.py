@@ -1,0 +1,455 @@
+"""``CraftWorld``: the gymnasium environment that speaks MineRL 1.0's action dict exactly.
+
+One ``step`` is one game tick (20 Hz). Keys are held states (``forward``, ``attack``, ``use``, … act
+every tick they are 1); ``inventory``, ``ESC``, ``hotbar.N``, ``drop`` and ``swapHands`` fire once on
+the 0→1 edge, and so do clicks in a GUI. With no GUI open, ``camera = [Δpitch, Δyaw]`` turns the view;
+with a GUI open it moves the cursor at 2400/360 px per degree, clipped to the window.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+
+from ...canonical import HOTBAR, CanonicalAction
+from ...state import GUI_PX_PER_DEGREE, ViewState
+from .catalog import BLOCKS, MOBS
+from .gui import Screen, SlotRef
+from .inventory import INVENTORY_SLOTS
+from .recipes import RecipeBook
+from .setup import setup_task
+from .tasks import Task, get_task
+from .world import Camera, Hit, World
+
+__all__ = ["ITEMS", "TEXT_CHARSET", "CraftWorld", "VisibleObject"]
+
+#: Every item CraftWorld knows, in the order of the ``inventory`` observation vector.
+ITEMS: tuple[str, ...] = tuple(
+    sorted(
+        {d for b in BLOCKS.values() for d, _ in b.drops}
+        | {d for m in MOBS.values() for d, _ in m.drops}
+        | set(RecipeBook.default().results)
+        | {i for tag in RecipeBook.default().tags.values() for i in tag}
+        | {s for r in RecipeBook.default().recipes for _, s in (r.key or ()) if not s.startswith("#")}
+        | {s for r in RecipeBook.default().recipes for s in (r.ingredients or ()) if not s.startswith("#")}
+        | set(BLOCKS)
+    )
+)
+_ITEM_INDEX = {item: i for i, item in enumerate(ITEMS)}
+TEXT_CHARSET = frozenset(string.ascii_letters + string.digits + string.punctuation + " \n")
+_MAX_TEXT = 4096
+_VIEW_RANGE = 16.0
+_MAX_OBJECTS = 8
+_TOGGLES = ("inventory", "ESC", "drop", "swapHands", *HOTBAR)
+
+
+class VisibleObject(tuple[str, str, float, float, float, tuple[float, float, float, float]]):
+    """``(kind, name, x_px, y_px, distance, box)``: an object in view, its centre and screen box in pixels."""
+
+    __slots__ = ()
+
+    @property
+    def kind(self) -> str:
+        """``"block"`` or ``"mob"``."""
+        return self[0]
+
+    @property
+    def name(self) -> str:
+        """Block or mob name."""
+        return self[1]
+
+    @property
+    def pixel(self) -> tuple[float, float]:
+        """The centre's window pixel."""
+        return self[2], self[3]
+
+    @property
+    def distance(self) -> float:
+        """Distance from the eye, in blocks."""
+        return self[4]
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """``(x0, y0, x1, y1)`` in window pixels."""
+        return self[5]
+
+
+class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
+    """A small, fast, deterministic Minecraft-like world (see the CraftWorld docs page).
+
+    Args:
+        task: a task id (``"mine_block:oak_log"``) or :class:`Task`; ``reset(options={"task": ...})``
+            switches it.
+        max_ticks: the episode is truncated after this many ticks.
+        width, height, fov_deg: the window and the camera's vertical field of view.
+        pov: put the rendered frame in every observation (``render()`` always works).
+        render_mode: ``"rgb_array"`` or ``None``.
+
+    Example:
+        >>> env = CraftWorld("mine_block:oak_log")
+        >>> obs, info = env.reset(seed=0)
+        >>> obs["text"].splitlines()[0]
+        'task: mine_block:oak_log'
+        >>> obs, reward, terminated, truncated, info = env.step({"forward": 1})
+        >>> info["player_pos"][:3] != (0.5, 0.0, 0.5), info["mine_block"]
+        (True, {})
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 20}  # noqa: RUF012 - gymnasium's convention
+
+    def __init__(
+        self,
+        task: str | Task = "mine_block:oak_log",
+        *,
+        max_ticks: int = 2400,
+        width: int = 640,
+        height: int = 360,
+        fov_deg: float = 70.0,
+        pov: bool = False,
+        render_mode: Literal["rgb_array"] | None = None,
+    ) -> None:
+        self.task = get_task(task) if isinstance(task, str) else task
+        if max_ticks < 1:
+            raise ValueError(f"max_ticks must be >= 1, got {max_ticks}")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
+        self.max_ticks = max_ticks
+        self.camera = Camera(width, height, fov_deg)
+        self.pov = pov
+        self.render_mode = render_mode
+        self.book = RecipeBook.default()
+        self.action_space = CanonicalAction.space()
+        spaces: dict[str, gym.Space[Any]] = {
+            "text": gym.spaces.Text(_MAX_TEXT, min_length=0, charset=TEXT_CHARSET),
+            "inventory": gym.spaces.Box(0, 64 * INVENTORY_SLOTS, (len(ITEMS),), np.int32),
+            "gui_open": gym.spaces.Discrete(2),
+            "cursor": gym.spaces.Box(np.zeros(2, np.float32), np.array([width, height], np.float32), (2,), np.float32),
+            "pitch": gym.spaces.Box(-90.0, 90.0, (), np.float32),
+            "yaw": gym.spaces.Box(-180.0, 180.0, (), np.float32),
+        }
+        if pov:
+            spaces["pov"] = gym.spaces.Box(0, 255, (height, width, 3), np.uint8)
+        self.observation_space = gym.spaces.Dict(spaces)
+        self.world = World(np.random.default_rng(0))
+        self.screen: Screen | None = None
+        self.cursor = (width / 2, height / 2)
+        self._pressed: set[str] = set()
+        self._gui_version = 0
+        self._text_cache: tuple[tuple[int, int], str] | None = None
+        self._done = False
+
+    # ------------------------------------------------------------------------------------ gymnasium
+    def reset(
+        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Start an episode of the task (``options={"task": id}`` switches task first)."""
+        super().reset(seed=seed)
+        if options and "task" in options:
+            task = options["task"]
+            self.task = get_task(task) if isinstance(task, str) else task
+        self.world = World(self.np_random)
+        self.screen = None
+        self.cursor = (self.camera.width / 2, self.camera.height / 2)
+        self._pressed = set()
+        self._text_cache = None
+        self._done = False
+        screen = setup_task(self.world, self.task, self.np_random)
+        if screen is not None:
+            self._open(screen)
+        return self._observation(), self._info()
+
+    def step(
+        self, action: Mapping[str, Any] | CanonicalAction
+    ) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        """Advance one tick with a MineRL action dict (missing keys are 0) or a :class:`CanonicalAction`."""
+        act = action if isinstance(action, CanonicalAction) else CanonicalAction.from_env(action)
+        pressed: set[str] = set(act.buttons)
+        edges = pressed - self._pressed
+        self._pressed = pressed
+        world = self.world
+        for i, key in enumerate(HOTBAR):
+            if key in edges:
+                world.player.selected = i
+                world.version += 1
+        if "drop" in edges and world.player.held is not None and self.screen is None:
+            world.player.inventory.remove(world.player.held, 1)
+            world.version += 1
+        if "swapHands" in edges and self.screen is None:
+            self._swap_hands()
+        if "ESC" in edges and self.screen is not None:
+            self._close()
+        elif "inventory" in edges:
+            if self.screen is None:
+                self._open("inventory")
+            else:
+                self._close()
+        elif self.screen is not None:
+            self._gui_tick(act, edges)
+        else:
+            self._world_tick(act, pressed, edges)
+        world.step_mobs()
+        world.tick += 1
+
+        success = (
+            self.counters[self.task.category][self.task.target] > 0
+        )  # MineStudio's RewardsCallback: the counter's first increment
+        reward = 1.0 if success and not self._done else 0.0
+        terminated = success
+        self._done = self._done or success
+        truncated = world.tick >= self.max_ticks and not terminated
+        return self._observation(), reward, terminated, truncated, self._info()
+
+    def render(self) -> np.ndarray:
+        """The first-person frame (``height × width × 3`` uint8), with the cursor drawn in a GUI."""
+        from .render import render_frame
+
+        return render_frame(self)
+
+    # ------------------------------------------------------------------------------------ ticks
+    def _world_tick(self, act: CanonicalAction, pressed: set[str], edges: set[str]) -> None:
+        world = self.world
+        world.turn(*act.camera)
+        forward = ("forward" in pressed) - ("back" in pressed)
+        strafe = ("right" in pressed) - ("left" in pressed)
+        world.walk(forward, strafe, "sprint" in pressed, "sneak" in pressed)
+        hit: Hit | None = None
+        if "attack" in pressed or "use" in edges:
+            hit = world.raycast()
+        if "attack" in pressed:
+            world.attack(hit)
+        else:
+            world.stop_mining()
+        if "use" in edges and hit is not None and hit.name == "crafting_table":
+            self._open("crafting_table")
+
+    def _gui_tick(self, act: CanonicalAction, edges: set[str]) -> None:
+        assert self.screen is not None
+        dpitch, dyaw = act.camera
+        if dpitch or dyaw:
+            x = min(self.camera.width - 1e-3, max(0.0, self.cursor[0] + dyaw * GUI_PX_PER_DEGREE))
+            y = min(self.camera.height - 1e-3, max(0.0, self.cursor[1] + dpitch * GUI_PX_PER_DEGREE))
+            self.cursor = (x, y)
+            self._gui_version += 1
+        shift = "sneak" in act.buttons
+        clicks: tuple[tuple[str, Literal["left", "right"]], ...] = (("attack", "left"), ("use", "right"))
+        for key, button in clicks:
+            if key in edges:
+                self.screen.click_at(
+                    *self.cursor,
+                    button,
+                    shift=shift,
+                    inventory=self.world.player.inventory,
+                    crafted=self.world.craft_item,
+                )
+                self._gui_version += 1
+
+    def _open(self, kind: str) -> None:
+        self.screen = Screen(kind, self.camera.width, self.camera.height, self.book)  # type: ignore[arg-type]
+        self.cursor = (self.camera.width / 2, self.camera.height / 2)
+        self.world.stop_mining()
+        self._gui_version += 1
+
+    def _close(self) -> None:
+        if self.screen is not None:
+            self.screen.close(self.world.player.inventory)
+        self.screen = None
+        self._gui_version += 1
+
+    def _swap_hands(self) -> None:
+        player = self.world.player
+        slots = player.inventory.slots
+        main = slots[player.selected]
+        off = player.offhand
+        slots[player.selected] = None
+        if off is not None:
+            player.inventory.add(off[0], off[1], order=[player.selected])
+        player.offhand = (main.item, main.count) if main is not None else None
+        self.world.version += 1
+
+    # ------------------------------------------------------------------------------------ views
+    def view_state(self) -> ViewState:
+        """What a high-level action's ``canonicalize`` needs: window, field of view, GUI flag, cursor."""
+        cam = self.camera
+        return ViewState(
+            gui_open=self.screen is not None,
+            width=cam.width,
+            height=cam.height,
+            fov_deg=cam.fov_deg,
+            cursor=self.cursor if self.screen is not None else None,
+        )
+
+    def visible_objects(self, max_distance: float = _VIEW_RANGE, *, every_block: bool = False) -> list[VisibleObject]:
+        """Blocks and mobs whose centre is in view within ``max_distance``, nearest first.
+
+        By default a column of one block kind (a tree trunk) is one object, at its lowest block, and leaves
+        are left out; ``every_block=True`` lists each block (what the renderer draws).
+        """
+        world = self.world
+        player = world.player
+        names: list[tuple[str, str]] = []
+        centres: list[tuple[float, float, float]] = []
+        halves: list[tuple[float, float, float]] = []
+        px, pz = player.x, player.z
+        for (x, y, z), name in world.blocks.items():
+            # one object per column of the same block (a tree trunk is one object: its lowest log)
+            if (
+                (every_block or (name != "oak_leaves" and world.blocks.get((x, y - 1, z)) != name))
+                and abs(x + 0.5 - px) <= max_distance
+                and abs(z + 0.5 - pz) <= max_distance
+            ):
+                names.append(("block", name))
+                centres.append((x + 0.5, y + 0.5, z + 0.5))
+                halves.append((0.5, 0.5, 0.5))
+        for mob in world.mobs:
+            info = MOBS[mob.kind]
+            names.append(("mob", mob.kind))
+            centres.append((mob.x, info.height / 2, mob.z))
+            halves.append((info.width / 2, info.height / 2, info.width / 2))
+        if not names:
+            return []
+        c = np.array(centres)
+        eye = player.eye()
+        dist = np.linalg.norm(c - eye, axis=1)
+        pix, depth = self.camera.project(c, eye, player.yaw, player.pitch)
+        w, h = self.camera.width, self.camera.height
+        keep = (
+            (depth > 0.2)
+            & (dist <= max_distance)
+            & (pix[:, 0] >= 0)
+            & (pix[:, 0] < w)
+            & (pix[:, 1] >= 0)
+            & (pix[:, 1] < h)
+        )
+        idx = np.flatnonzero(keep)
+        if len(idx) == 0:
+            return []
+        # screen boxes from the 8 corners of each kept object's box
+        signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
+        corners = c[idx, None, :] + signs[None] * np.array(halves)[idx, None, :]
+        cpix, _ = self.camera.project(corners.reshape(-1, 3), eye, player.yaw, player.pitch)
+        cpix = cpix.reshape(len(idx), 8, 2)
+        out = []
+        for k in np.argsort(dist[idx], kind="stable"):
+            i, box = idx[k], cpix[k]
+            out.append(
+                VisibleObject(
+                    (
+                        names[i][0],
+                        names[i][1],
+                        float(pix[i, 0]),
+                        float(pix[i, 1]),
+                        float(dist[i]),
+                        (
+                            float(box[:, 0].min()),
+                            float(box[:, 1].min()),
+                            float(box[:, 0].max()),
+                            float(box[:, 1].max()),
+                        ),
+                    )
+                )
+            )
+        return out
+
+    def _point(self, px: float, py: float) -> tuple[int, int]:
+        return (
+            min(999, max(0, int(px / self.camera.width * 1000))),
+            min(999, max(0, int(py / self.camera.height * 1000))),
+        )
+
+    def text(self) -> str:
+        """The deterministic text observation (same state ⇒ same text)."""
+        key = (self.world.version, self._gui_version)
+        if self._text_cache is not None and self._text_cache[0] == key:
+            return self._text_cache[1]
+        player = self.world.player
+        lines = [f"task: {self.task.id}"]
+        if self.screen is None:
+            hit = self.world.raycast()
+            lines.append("gui: none")
+            lines.append(f"holding: {player.held or 'nothing'}")
+            lines.append(f"view: pitch {player.pitch:.1f} yaw {player.yaw:.1f}")
+            lines.append(f"crosshair: {hit.name} {hit.distance:.1f}m" if hit is not None else "crosshair: nothing")
+            lines.append("objects:")
+            for obj in self.visible_objects()[:_MAX_OBJECTS]:
+                gx, gy = self._point(*obj.pixel)
+                lines.append(f"- {obj.name} ({gx},{gy}) {obj.distance:.1f}m")
+        else:
+            screen = self.screen
+            gx, gy = self._point(*self.cursor)
+            held = f"{screen.cursor.item} x{screen.cursor.count}" if screen.cursor else "nothing"
+            lines.append(f"gui: {screen.kind}")
+            lines.append(f"cursor: ({gx},{gy}) holding {held}")
+            recipe = screen.result()
+            slots: list[tuple[SlotRef, str]] = [(ref, f"{s.item} x{s.count}") for ref, s in screen.contents()]
+            if recipe is not None:
+                slots.insert(0, (SlotRef("result", 0), f"{recipe.result} x{recipe.count}"))
+            for i, stack in enumerate(player.inventory.slots):
+                if stack is not None:
+                    slots.append((SlotRef("inventory", i), f"{stack.item} x{stack.count}"))
+            lines.append("slots:")
+            for ref, content in slots:
+                sx, sy = self._point(*screen.slot_centre(ref))
+                lines.append(f"- {ref} {content} ({sx},{sy})")
+        text = "\n".join(lines)
+        self._text_cache = (key, text)
+        return text
+
+    def _observation(self) -> dict[str, Any]:
+        player = self.world.player
+        inventory = np.zeros(len(ITEMS), np.int32)
+        for stack in player.inventory.slots:
+            if stack is not None:
+                inventory[_ITEM_INDEX[stack.item]] += stack.count
+        obs: dict[str, Any] = {
+            "text": self.text(),
+            "inventory": inventory,
+            "gui_open": int(self.screen is not None),
+            "cursor": np.array(self.cursor, np.float32),
+            "pitch": np.array(player.pitch, np.float32),
+            "yaw": np.array(player.yaw, np.float32),
+        }
+        if self.pov:
+            obs["pov"] = self.render()
+        return obs
+
+    def _info(self) -> dict[str, Any]:
+        world = self.world
+        p = world.player
+        return {
+            "task": self.task.id,
+            "mine_block": dict(world.mine_block),
+            "kill_entity": dict(world.kill_entity),
+            "craft_item": dict(world.craft_item),
+            "is_gui_open": self.screen is not None,
+            "gui": self.screen.kind if self.screen is not None else None,
+            "player_pos": (p.x, 0.0, p.z, p.pitch, p.yaw),
+            "inventory": p.inventory.counts(),
+            "ticks": world.tick,
+        }
+
+    # helpers for controllers, experts and labelers -------------------------------------------
+    def crosshair(self) -> Hit | None:
+        """What the crosshair targets (``None`` in a GUI or when nothing is within reach)."""
+        return None if self.screen is not None else self.world.raycast()
+
+    @property
+    def counters(self) -> dict[str, Counter[str]]:
+        """The cumulative MineStudio-style counters."""
+        return {
+            "mine_block": self.world.mine_block,
+            "kill_entity": self.world.kill_entity,
+            "craft_item": self.world.craft_item,
+        }
+
+
+def angle_to(dx: float, dy: float, dz: float) -> tuple[float, float]:
+    """``(pitch, yaw)`` in degrees that look along ``(dx, dy, dz)`` (Minecraft's conventions)."""
+    yaw = math.degrees(math.atan2(-dx, dz))
+    pitch = math.degrees(-math.atan2(dy, math.hypot(dx, dz)))
+    return pitch, yaw
