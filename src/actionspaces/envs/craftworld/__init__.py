@@ -1,6 +1,6 @@
 """CraftWorld: an embedded, MineRL-compatible simulator of Minecraft's action contract and task vocabulary."""
 
-from .env import ITEMS, CraftWorld, VisibleObject
+from .env import ITEMS, TEXT_CHARSET, CraftWorld, VisibleObject
 from .recipes import Recipe, RecipeBook
 from .tasks import CATEGORIES, TASKS, Task, get_task, tasks
 
@@ -8,6 +8,7 @@ __all__ = [
     "CATEGORIES",
     "ITEMS",
     "TASKS",
+    "TEXT_CHARSET",
     "CraftWorld",
     "Recipe",
     "RecipeBook",

@@ -434,6 +434,19 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         }
 
     # helpers for controllers, experts and labelers -------------------------------------------
+    def object_at(self, px: float, py: float, reach: float = 64.0) -> Hit | None:
+        """The nearest block or mob seen at window pixel ``(px, py)`` (the simulator's exact segmentation)."""
+        player = self.world.player
+        right, up, forward = self.camera.basis(player.yaw, player.pitch)
+        f = self.camera.focal
+        direction = forward + (px - self.camera.width / 2) / f * right - (py - self.camera.height / 2) / f * up
+        return self.world.raycast(reach, direction)
+
+    @property
+    def held_keys(self) -> frozenset[str]:
+        """The buttons pressed on the last tick (a key must be released before its next edge)."""
+        return frozenset(self._pressed)
+
     def crosshair(self) -> Hit | None:
         """What the crosshair targets (``None`` in a GUI or when nothing is within reach)."""
         return None if self.screen is not None else self.world.raycast()

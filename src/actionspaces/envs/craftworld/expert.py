@@ -92,9 +92,9 @@ class Expert:
         if env.screen is not None:
             return SubGoal("close", None)
         if task.category == "mine_block":
-            cell = self._nearest_block(task.target)
+            cell = self.nearest_block(task.target)
             return SubGoal("mine", cell, task.target) if cell is not None else SubGoal("explore", None)
-        mob = self._nearest_mob(task.target)
+        mob = self.nearest_mob(task.target)
         return SubGoal("kill", mob.id, mob.kind) if mob is not None else SubGoal("explore", None)
 
     def act(self) -> tuple[CanonicalAction, SubGoal]:
@@ -106,7 +106,7 @@ class Expert:
             return self._click(goal), goal
         if goal.kind == "explore":
             return CanonicalAction(buttons=frozenset({"forward"}), camera=(0.0, 5.0)), goal
-        return self._approach_and_attack(goal), goal
+        return self.pursue(goal), goal
 
     def run(self, max_ticks: int | None = None) -> Iterator[tuple[CanonicalAction, SubGoal, dict[str, object], bool]]:
         """Step the env until the episode ends; yields ``(action, sub-goal, info, done)`` per tick."""
@@ -119,20 +119,22 @@ class Expert:
                 return
 
     # ------------------------------------------------------------------------------------- world
-    def _nearest_block(self, name: str) -> tuple[int, int, int] | None:
+    def nearest_block(self, name: str) -> tuple[int, int, int] | None:
+        """The lowest block of the nearest column of ``name`` (reachable from the ground), or ``None``."""
         p = self.env.world.player
         cells = [c for c, b in self.env.world.blocks.items() if b == name]
         if not cells:
             return None
-        # the lowest block of the nearest column: reachable from the ground
         return min(cells, key=lambda c: (round(math.hypot(c[0] + 0.5 - p.x, c[2] + 0.5 - p.z), 3), c[1]))
 
-    def _nearest_mob(self, kind: str) -> Mob | None:
+    def nearest_mob(self, kind: str) -> Mob | None:
+        """The nearest living mob of ``kind``, or ``None``."""
         p = self.env.world.player
         mobs = [m for m in self.env.world.mobs if m.kind == kind]
         return min(mobs, key=lambda m: math.hypot(m.x - p.x, m.z - p.z)) if mobs else None
 
-    def _approach_and_attack(self, goal: SubGoal) -> CanonicalAction:
+    def pursue(self, goal: SubGoal) -> CanonicalAction:
+        """One tick towards a ``mine`` or ``kill`` sub-goal: turn, walk into reach, attack."""
         world = self.env.world
         p = world.player
         eye = p.eye()

@@ -220,10 +220,11 @@ class World:
             self.version += 1
 
     # ------------------------------------------------------------------------------------ targeting
-    def raycast(self, reach: float = REACH) -> Hit | None:
-        """The nearest block or mob on the crosshair's ray within ``reach``."""
+    def raycast(self, reach: float = REACH, direction: np.ndarray | None = None) -> Hit | None:
+        """The nearest block or mob on the crosshair's ray (or along ``direction``) within ``reach``."""
         p = self.player
-        eye, d = p.eye(), p.forward()
+        eye = p.eye()
+        d = p.forward() if direction is None else direction / np.linalg.norm(direction)
         block = self._ray_block(eye, d, reach)
         best: Hit | None = block
         for mob in self.mobs:
