@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..canonical import Button, CanonicalAction
 from ..spaces import GroundingAction, GroundingSpace
@@ -105,17 +105,9 @@ class GroundingController(Controller[GroundingAction]):
                 return CanonicalAction(), True
             pitch, yaw = self._direction
             return self._turn(p.pitch, p.yaw, pitch, yaw, set(), done_when_aimed=True, out=out_of_budget)
-        if target.kind == "block":
-            assert target.cell is not None
-            if world.blocks.get(target.cell) != target.name:
-                return CanonicalAction(), True  # gone: mined
-            x, y, z = target.cell
-            point = (x + 0.5, y + 0.5, z + 0.5)
-        else:
-            mob = next((m for m in world.mobs if m.id == target.mob_id), None)
-            if mob is None:
-                return CanonicalAction(), True  # gone: killed
-            point = (mob.x, min(mob.box()[4] * 0.5, 1.4), mob.z)
+        point = world.aim_point(target.cell if target.cell is not None else cast(int, target.mob_id))
+        if point is None or (target.cell is not None and world.blocks.get(target.cell) != target.name):
+            return CanonicalAction(), True  # gone: mined or killed
         eye = p.eye()
         dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
         pitch, yaw = angle_to(dx, dy, dz)

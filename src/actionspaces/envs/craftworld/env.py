@@ -8,6 +8,7 @@ with a GUI open it moves the cursor at 2400/360 px per degree, clipped to the wi
 
 from __future__ import annotations
 
+import copy
 import math
 import string
 from collections import Counter
@@ -434,6 +435,15 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         }
 
     # helpers for controllers, experts and labelers -------------------------------------------
+    def clone(self) -> CraftWorld:
+        """An independent copy of the env in its current state (the recipe book is shared)."""
+        other = copy.copy(self)
+        other.world = copy.deepcopy(self.world)
+        other._np_random = other.world.rng
+        other.screen = copy.deepcopy(self.screen, memo={id(self.book): self.book})
+        other._pressed = set(self._pressed)
+        return other
+
     def object_at(self, px: float, py: float, reach: float = 64.0) -> Hit | None:
         """The nearest block or mob seen at window pixel ``(px, py)`` (the simulator's exact segmentation)."""
         player = self.world.player

@@ -138,12 +138,9 @@ class Expert:
         world = self.env.world
         p = world.player
         eye = p.eye()
-        if goal.kind == "mine":
-            x, y, z = cast("tuple[int, int, int]", goal.target)
-            point = (x + 0.5, y + 0.5, z + 0.5)
-        else:
-            mob = next(m for m in world.mobs if m.id == goal.target)
-            point = (mob.x, min(mob.box()[4] * 0.5, 1.4), mob.z)
+        point = world.aim_point(cast("tuple[int, int, int] | int", goal.target))
+        if point is None:
+            return CanonicalAction()
         dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
         pitch, yaw = angle_to(dx, dy, dz)
         dpitch, dyaw = _clip(pitch - p.pitch, self.max_turn_deg), _clip(_wrap(yaw - p.yaw), self.max_turn_deg)

@@ -260,6 +260,18 @@ class World:
             t_max[axis] += t_delta[axis]
         return None
 
+    def aim_point(self, target: tuple[int, int, int] | int) -> tuple[float, float, float] | None:
+        """Where to aim at a block cell or a mob id (a mob's body centre, at most 1.4 up); ``None`` if gone."""
+        if isinstance(target, tuple):
+            if target not in self.blocks:
+                return None
+            x, y, z = target
+            return x + 0.5, y + 0.5, z + 0.5
+        mob = next((m for m in self.mobs if m.id == target), None)
+        if mob is None:
+            return None
+        return mob.x, min(MOBS[mob.kind].height * 0.5, 1.4), mob.z
+
     # ------------------------------------------------------------------------------------ actions
     def attack(self, hit: Hit | None) -> None:
         """One tick of holding attack on what the crosshair targets."""
