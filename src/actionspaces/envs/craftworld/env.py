@@ -48,6 +48,7 @@ _MAX_TEXT = 4096
 _VIEW_RANGE = 16.0
 _MAX_OBJECTS = 8
 _TOGGLES = ("inventory", "ESC", "drop", "swapHands", *HOTBAR)
+_CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
 
 
 class VisibleObject(tuple[str, str, float, float, float, tuple[float, float, float, float]]):
@@ -285,77 +286,74 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
             cursor=self.cursor if self.screen is not None else None,
         )
 
-    def visible_objects(self, max_distance: float = _VIEW_RANGE, *, every_block: bool = False) -> list[VisibleObject]:
-        """Blocks and mobs whose centre is in view within ``max_distance``, nearest first.
+    def visible_objects(
+        self, max_distance: float = _VIEW_RANGE, *, every_block: bool = False, limit: int | None = None
+    ) -> list[VisibleObject]:
+        """Blocks and mobs whose centre is in view within ``max_distance``, nearest first (at most ``limit``).
 
         By default a column of one block kind (a tree trunk) is one object, at its lowest block, and leaves
         are left out; ``every_block=True`` lists each block (what the renderer draws).
         """
         world = self.world
         player = world.player
-        names: list[tuple[str, str]] = []
-        centres: list[tuple[float, float, float]] = []
-        halves: list[tuple[float, float, float]] = []
-        px, pz = player.x, player.z
-        for (x, y, z), name in world.blocks.items():
-            # one object per column of the same block (a tree trunk is one object: its lowest log)
-            if (
-                (every_block or (name != "oak_leaves" and world.blocks.get((x, y - 1, z)) != name))
-                and abs(x + 0.5 - px) <= max_distance
-                and abs(z + 0.5 - pz) <= max_distance
-            ):
-                names.append(("block", name))
-                centres.append((x + 0.5, y + 0.5, z + 0.5))
-                halves.append((0.5, 0.5, 0.5))
-        for mob in world.mobs:
-            info = MOBS[mob.kind]
-            names.append(("mob", mob.kind))
-            centres.append((mob.x, info.height / 2, mob.z))
-            halves.append((info.width / 2, info.height / 2, info.width / 2))
+        names, centres, halves = self._block_objects(every_block)
+        if world.mobs:
+            names = names + [("mob", m.kind) for m in world.mobs]
+            mob_c = np.array([(m.x, MOBS[m.kind].height / 2, m.z) for m in world.mobs])
+            mob_h = np.array(
+                [(MOBS[m.kind].width / 2, MOBS[m.kind].height / 2, MOBS[m.kind].width / 2) for m in world.mobs]
+            )
+            centres, halves = np.concatenate([centres, mob_c]), np.concatenate([halves, mob_h])
         if not names:
             return []
-        c = np.array(centres)
         eye = player.eye()
-        dist = np.linalg.norm(c - eye, axis=1)
-        pix, depth = self.camera.project(c, eye, player.yaw, player.pitch)
+        dist = np.sqrt(((centres - eye) ** 2).sum(1))
+        pix, depth = self.camera.project(centres, eye, player.yaw, player.pitch)
         w, h = self.camera.width, self.camera.height
-        keep = (
-            (depth > 0.2)
-            & (dist <= max_distance)
-            & (pix[:, 0] >= 0)
-            & (pix[:, 0] < w)
-            & (pix[:, 1] >= 0)
-            & (pix[:, 1] < h)
-        )
+        keep = (depth > 0.2) & (dist <= max_distance) & (pix[:, 0] >= 0) & (pix[:, 0] < w) & (pix[:, 1] >= 0)
+        keep &= pix[:, 1] < h
         idx = np.flatnonzero(keep)
+        idx = idx[np.argsort(dist[idx], kind="stable")][:limit]
         if len(idx) == 0:
             return []
         # screen boxes from the 8 corners of each kept object's box
-        signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
-        corners = c[idx, None, :] + signs[None] * np.array(halves)[idx, None, :]
+        corners = centres[idx, None, :] + _CORNER_SIGNS[None] * halves[idx, None, :]
         cpix, _ = self.camera.project(corners.reshape(-1, 3), eye, player.yaw, player.pitch)
         cpix = cpix.reshape(len(idx), 8, 2)
-        out = []
-        for k in np.argsort(dist[idx], kind="stable"):
-            i, box = idx[k], cpix[k]
-            out.append(
-                VisibleObject(
-                    (
-                        names[i][0],
-                        names[i][1],
-                        float(pix[i, 0]),
-                        float(pix[i, 1]),
-                        float(dist[i]),
-                        (
-                            float(box[:, 0].min()),
-                            float(box[:, 1].min()),
-                            float(box[:, 0].max()),
-                            float(box[:, 1].max()),
-                        ),
-                    )
+        lo, hi = cpix.min(1), cpix.max(1)
+        return [
+            VisibleObject(
+                (
+                    names[i][0],
+                    names[i][1],
+                    float(pix[i, 0]),
+                    float(pix[i, 1]),
+                    float(dist[i]),
+                    (float(lo[k, 0]), float(lo[k, 1]), float(hi[k, 0]), float(hi[k, 1])),
                 )
             )
-        return out
+            for k, i in enumerate(idx)
+        ]
+
+    def _block_objects(self, every_block: bool) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+        """Names, centres and half sizes of the blocks as objects; cached until a block changes."""
+        key = (self.world.block_version, every_block)
+        cache = self.world.object_cache
+        cached = cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        blocks = self.world.blocks
+        names, centres = [], []
+        for (x, y, z), name in blocks.items():
+            # one object per column of the same block (a tree trunk is one object: its lowest log)
+            if every_block or (name != "oak_leaves" and blocks.get((x, y - 1, z)) != name):
+                names.append(("block", name))
+                centres.append((x + 0.5, y + 0.5, z + 0.5))
+        arrays = (names, np.array(centres).reshape(-1, 3), np.full((len(centres), 3), 0.5))
+        if len(cache) > 8:
+            cache.clear()
+        cache[key] = arrays
+        return arrays
 
     def _point(self, px: float, py: float) -> tuple[int, int]:
         return (
@@ -377,7 +375,7 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
             lines.append(f"view: pitch {player.pitch:.1f} yaw {player.yaw:.1f}")
             lines.append(f"crosshair: {hit.name} {hit.distance:.1f}m" if hit is not None else "crosshair: nothing")
             lines.append("objects:")
-            for obj in self.visible_objects()[:_MAX_OBJECTS]:
+            for obj in self.visible_objects(limit=_MAX_OBJECTS):
                 gx, gy = self._point(*obj.pixel)
                 lines.append(f"- {obj.name} ({gx},{gy}) {obj.distance:.1f}m")
         else:

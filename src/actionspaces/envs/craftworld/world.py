@@ -108,7 +108,8 @@ class Camera:
         y, p = math.radians(yaw), math.radians(pitch)
         forward = np.array([-math.sin(y) * math.cos(p), -math.sin(p), math.cos(y) * math.cos(p)])
         right = np.array([-math.cos(y), 0.0, -math.sin(y)])
-        return right, np.cross(right, forward), forward
+        up = np.array([-math.sin(y) * math.sin(p), math.cos(p), math.cos(y) * math.sin(p)])  # right × forward
+        return right, up, forward
 
     def project(self, points: np.ndarray, eye: np.ndarray, yaw: float, pitch: float) -> tuple[np.ndarray, np.ndarray]:
         """Pixel coordinates ``(N, 2)`` of world points ``(N, 3)`` and their depth along the view."""
@@ -141,6 +142,8 @@ class World:
         self._last_attack = -(10**9)
         self._next_mob_id = 0
         self.version = 0  # bumped whenever anything visible changes (caches key on it)
+        self.block_version = 0  # bumped when a block is placed or removed
+        self.object_cache: dict[object, object] = {}  # derived views of the blocks, keyed on block_version
 
     # --------------------------------------------------------------------------------- building
     def place(self, cell: tuple[int, int, int], block: str) -> None:
@@ -151,6 +154,7 @@ class World:
         if BLOCKS[block].solid and cell[1] < 2:
             self._solid_columns.add((cell[0], cell[2]))
         self.version += 1
+        self.block_version += 1
 
     def remove(self, cell: tuple[int, int, int]) -> str:
         """Take a block out of its cell; returns its name."""
@@ -159,6 +163,7 @@ class World:
         if not any((x, y, z) in self.blocks and BLOCKS[self.blocks[(x, y, z)]].solid for y in (0, 1)):
             self._solid_columns.discard((x, z))
         self.version += 1
+        self.block_version += 1
         return block
 
     def tree(self, x: int, z: int, log: str = "oak_log", height: int = 4) -> None:
@@ -234,27 +239,27 @@ class World:
         return best
 
     def _ray_block(self, eye: np.ndarray, d: np.ndarray, reach: float) -> Hit | None:
-        # Amanatides–Woo voxel traversal from the eye.
-        x, y, z = (math.floor(v) for v in eye)
-        step = [1 if v > 0 else -1 for v in d]
-        t_max, t_delta = [], []
+        # Amanatides–Woo voxel traversal from the eye, in plain floats (this runs every tick).
+        origin = (float(eye[0]), float(eye[1]), float(eye[2]))
+        direction = (float(d[0]), float(d[1]), float(d[2]))
+        cell = [math.floor(v) for v in origin]
+        step = [1 if v > 0 else -1 for v in direction]
+        t_max, t_delta = [math.inf] * 3, [math.inf] * 3
         for axis in range(3):
-            if d[axis] == 0:
-                t_max.append(math.inf)
-                t_delta.append(math.inf)
-            else:
-                boundary = math.floor(eye[axis]) + (1 if d[axis] > 0 else 0)
-                t_max.append((boundary - eye[axis]) / d[axis])
-                t_delta.append(abs(1 / d[axis]))
-        cell = [x, y, z]
+            if direction[axis] != 0:
+                boundary = cell[axis] + (1 if direction[axis] > 0 else 0)
+                t_max[axis] = (boundary - origin[axis]) / direction[axis]
+                t_delta[axis] = abs(1 / direction[axis])
+        blocks = self.blocks
         t = 0.0
         while t <= reach:
             key = (cell[0], cell[1], cell[2])
-            if key in self.blocks:
-                return Hit("block", self.blocks[key], t, cell=key)
+            name = blocks.get(key)
+            if name is not None:
+                return Hit("block", name, t, cell=key)
             if cell[1] < 0:
                 return None  # the ground
-            axis = int(np.argmin(t_max))
+            axis = 0 if t_max[0] <= t_max[1] and t_max[0] <= t_max[2] else (1 if t_max[1] <= t_max[2] else 2)
             t = t_max[axis]
             cell[axis] += step[axis]
             t_max[axis] += t_delta[axis]
