@@ -35,3 +35,14 @@ def test_bench_grpo_smoke():
     )
     rows = [line for line in out.stdout.splitlines() if line.startswith("| logits")]
     assert len(rows) >= 4 and any("| ours |" in row for row in rows)
+
+
+@pytest.mark.slow
+def test_bench_env_smoke():
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_env.py"), "--seeds", "1", "--repeats", "1", "--frames", "20"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "ticks/s with text observations" in out.stdout and "frames/s" in out.stdout

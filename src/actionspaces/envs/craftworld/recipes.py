@@ -108,6 +108,8 @@ class RecipeBook:
             for spec in self._specs(recipe):
                 if spec.startswith("#") and spec not in self.tags:
                     raise ValueError(f"recipe for {recipe.result!r} uses unknown tag {spec!r}")
+        self._cells = {id(r): r.cells() for r in self.recipes if r.shaped}
+        self._matches: dict[tuple[tuple[str | None, ...], ...], Recipe | None] = {}
         self._by_result: dict[str, Recipe] = {}
         for recipe in self.recipes:
             self._by_result.setdefault(recipe.result, recipe)
@@ -154,7 +156,17 @@ class RecipeBook:
         return tuple(self._by_result)
 
     def match(self, grid: Grid) -> Recipe | None:
-        """The recipe the grid's contents make, or ``None``."""
+        """The recipe the grid's contents make, or ``None`` (memoised: grids repeat while a player works)."""
+        key = tuple(tuple(row) for row in grid)
+        if key in self._matches:
+            return self._matches[key]
+        result = self._match(key)
+        if len(self._matches) > 4096:
+            self._matches.clear()
+        self._matches[key] = result
+        return result
+
+    def _match(self, grid: Grid) -> Recipe | None:
         rows = [list(row) for row in grid]
         occupied = [(r, c) for r, row in enumerate(rows) for c, item in enumerate(row) if item is not None]
         if not occupied:
@@ -172,7 +184,7 @@ class RecipeBook:
         return None
 
     def _shaped_match(self, recipe: Recipe, trimmed: list[list[str | None]]) -> bool:
-        cells = recipe.cells()
+        cells = self._cells[id(recipe)]
         if len(cells) != len(trimmed) or len(cells[0]) != len(trimmed[0]):
             return False
         for pattern in (cells, [row[::-1] for row in cells]):

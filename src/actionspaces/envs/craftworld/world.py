@@ -115,11 +115,13 @@ class Camera:
         """Pixel coordinates ``(N, 2)`` of world points ``(N, 3)`` and their depth along the view."""
         right, up, forward = self.basis(yaw, pitch)
         d = points - eye
-        depth = d @ forward
-        safe = np.where(depth > 1e-6, depth, 1e-6)
-        px = self.width / 2 + self.focal * (d @ right) / safe
-        py = self.height / 2 - self.focal * (d @ up) / safe
-        return np.stack([px, py], axis=-1), depth
+        cam = d @ np.stack([right, up, forward], axis=1)  # (N, 3): right, up, depth
+        depth = cam[:, 2]
+        scale = self.focal / np.maximum(depth, 1e-6)
+        out = np.empty((len(points), 2))
+        out[:, 0] = self.width / 2 + cam[:, 0] * scale
+        out[:, 1] = self.height / 2 - cam[:, 1] * scale
+        return out, depth
 
 
 class World:
