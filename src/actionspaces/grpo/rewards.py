@@ -17,11 +17,9 @@ from ..chain import Chain, ChainSpace
 from ..equivalence import equivalent
 from ..errors import ActionSpacesError
 from ..state import ViewState
+from ..task_id import TASK_CATEGORIES, parse_task
 
 __all__ = ["TASK_CATEGORIES", "action_match_reward", "episode_success", "format_reward", "parse_task"]
-
-#: The counters of MineStudio's ``info`` that task ids name, as ``category:item``.
-TASK_CATEGORIES = ("mine_block", "kill_entity", "craft_item", "use_item", "pickup", "drop", "break_item")
 
 _DEFAULT_CHAIN: ChainSpace | None = None
 
@@ -94,21 +92,6 @@ def format_reward(completion: str | Chain, *, chain: ChainSpace | None = None, p
     parsed = completion if isinstance(completion, Chain) else _chain_space(chain).parse(completion)
     errors = len(parsed.errors)  # a response with no level carries a chain error
     return -penalty * errors if errors else 0.0
-
-
-def parse_task(task: str) -> tuple[str, str]:
-    """Split an OpenHA task id ``"category:item"``.
-
-    Example:
-        >>> parse_task("mine_block:oak_log")
-        ('mine_block', 'oak_log')
-    """
-    if not isinstance(task, str) or task.count(":") != 1:
-        raise ValueError(f"a task id is 'category:item' (e.g. 'mine_block:oak_log'), got {task!r}")
-    category, item = task.split(":")
-    if category not in TASK_CATEGORIES or not item:
-        raise ValueError(f"unknown task category in {task!r}; known: {', '.join(TASK_CATEGORIES)}")
-    return category, item
 
 
 def episode_success(info: Mapping[str, Any], task: str) -> float:
