@@ -130,6 +130,8 @@ class GroundingController(Controller[GroundingAction]):
             buttons.add("attack")
         elif abs(_wrap(yaw - p.yaw)) < 25 and distance > 2.0:
             buttons.add("forward")
+            if distance > 4.0:
+                buttons.add("sprint")
         return self._turn(p.pitch, p.yaw, pitch, yaw, buttons, done_when_aimed=False, out=out_of_budget)
 
     def _turn(

@@ -8,6 +8,9 @@ fit on one core.
 from __future__ import annotations
 
 import math
+import struct
+import zlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +21,7 @@ from .gui import PANEL_HEIGHT, PANEL_WIDTH
 if TYPE_CHECKING:
     from .env import CraftWorld
 
-__all__ = ["item_color", "render_frame"]
+__all__ = ["item_color", "render_frame", "save_png"]
 
 _SKY = np.array([135, 185, 245], np.uint8)
 _GROUND = np.array([95, 140, 60], np.uint8)
@@ -96,3 +99,18 @@ def _draw_gui(env: CraftWorld, frame: np.ndarray) -> None:
     _fill(frame, (x - 8, y + 6, x + 8, y + 8), _CURSOR)
     _fill(frame, (x - 8, y - 8, x - 6, y + 8), _CURSOR)
     _fill(frame, (x + 6, y - 8, x + 8, y + 8), _CURSOR)
+
+
+def save_png(frame: np.ndarray, path: str | Path) -> None:
+    """Write an ``H × W × 3`` uint8 frame as a PNG file (standard library only, no imaging package)."""
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise ValueError(f"need an H × W × 3 uint8 frame, got {frame.shape} {frame.dtype}")
+    h, w, _ = frame.shape
+    raw = b"".join(b"\x00" + frame[row].tobytes() for row in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+    Path(path).write_bytes(png)
