@@ -103,15 +103,18 @@ def test_mining_time_follows_hardness_and_tool():
     assert attack_cooldown(None) == 5 and attack_cooldown("stone_sword") == 13
 
 
-def test_holding_attack_mines_a_block_in_the_expected_ticks():
-    env = CraftWorld("mine_block:oak_log")
+def one_block_ahead(task, block):
+    """An empty world with ``block`` straight ahead at eye level (the player faces south)."""
+    env = CraftWorld(task)
     env.reset(seed=0)
-    world = env.world
-    world.blocks.clear()
-    world._solid_columns.clear()
-    world.mobs.clear()
-    world.place((0, 1, 2), "oak_log")  # straight ahead at eye level when facing south
-    world.player.yaw, world.player.pitch = 0.0, 0.0
+    env.world.clear()
+    env.world.place((0, 1, 2), block)
+    env.world.player.yaw, env.world.player.pitch = 0.0, 0.0
+    return env, env.world
+
+
+def test_holding_attack_mines_a_block_in_the_expected_ticks():
+    env, world = one_block_ahead("mine_block:oak_log", "oak_log")
     assert env.crosshair().name == "oak_log"
     ticks = 0
     while world.mine_block["oak_log"] == 0:
@@ -121,14 +124,7 @@ def test_holding_attack_mines_a_block_in_the_expected_ticks():
 
 
 def test_releasing_attack_resets_progress():
-    env = CraftWorld("mine_block:stone")
-    env.reset(seed=0)
-    world = env.world
-    world.blocks.clear()
-    world._solid_columns.clear()
-    world.mobs.clear()
-    world.place((0, 1, 2), "stone")
-    world.player.yaw = 0.0
+    env, world = one_block_ahead("mine_block:stone", "stone")
     for _ in range(10):
         env.step({"attack": 1})
     env.step({})

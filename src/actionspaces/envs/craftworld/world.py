@@ -158,6 +158,14 @@ class World:
         self.version += 1
         self.block_version += 1
 
+    def clear(self) -> None:
+        """Remove every block and mob (an empty plane; the player and counters stay)."""
+        self.blocks.clear()
+        self._solid_columns.clear()
+        self.mobs.clear()
+        self.version += 1
+        self.block_version += 1
+
     def remove(self, cell: tuple[int, int, int]) -> str:
         """Take a block out of its cell; returns its name."""
         block = self.blocks.pop(cell)
