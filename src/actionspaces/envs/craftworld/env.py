@@ -47,7 +47,6 @@ TEXT_CHARSET = frozenset(string.ascii_letters + string.digits + string.punctuati
 _MAX_TEXT = 4096
 _VIEW_RANGE = 16.0
 _MAX_OBJECTS = 8
-_TOGGLES = ("inventory", "ESC", "drop", "swapHands", *HOTBAR)
 _CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
 
 

@@ -52,7 +52,7 @@ class Expert:
         env: the environment it acts in (after ``reset``).
         max_turn_deg: largest view rotation per tick.
         max_cursor_deg: largest cursor move per tick in a GUI (in camera degrees; 15° = 100 px).
-        aim_tolerance_deg: how close the view must point to a target before attacking or walking on.
+        walk_cone_deg: walk only while the target's bearing is within this many degrees of the view.
 
     Example:
         >>> env = CraftWorld("craft_item:oak_planks"); _ = env.reset(seed=3)
@@ -67,12 +67,12 @@ class Expert:
         *,
         max_turn_deg: float = 10.0,
         max_cursor_deg: float = 15.0,
-        aim_tolerance_deg: float = 2.0,
+        walk_cone_deg: float = 25.0,
     ) -> None:
         self.env = env
         self.max_turn_deg = max_turn_deg
         self.max_cursor_deg = max_cursor_deg
-        self.aim_tolerance_deg = aim_tolerance_deg
+        self.walk_cone_deg = walk_cone_deg
         self._plan: list[SubGoal] | None = None
         self._released = True
         self._stuck = 0
@@ -144,7 +144,7 @@ class Expert:
         dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
         pitch, yaw = angle_to(dx, dy, dz)
         dpitch, dyaw = _clip(pitch - p.pitch, self.max_turn_deg), _clip(_wrap(yaw - p.yaw), self.max_turn_deg)
-        aimed = abs(_wrap(yaw - p.yaw)) <= max(self.aim_tolerance_deg, 25.0)
+        aimed = abs(_wrap(yaw - p.yaw)) <= self.walk_cone_deg
         hit = world.raycast()
         on_target = hit is not None and (
             (goal.kind == "mine" and hit.cell == goal.target) or (goal.kind == "kill" and hit.mob_id == goal.target)
