@@ -214,3 +214,21 @@ def test_text_env_executes_the_lowest_level_of_a_chain():
     env.reset(seed=0)
     _, _, _, _, info = env.step("Motion: turn left\nAction: move(0, 0) and press(w)")
     assert info["space"] == "raw" and info["ticks"] == 1
+
+
+def test_text_env_episodes_replay_exactly_with_skills():
+    def episode():
+        env = TextActionEnv(CraftWorld("kill_entity:cow"), skill_failure_rate=0.5)
+        out = []
+        for seed in (4, 4):
+            env.reset(seed=seed)
+            for _ in range(3):
+                _, _, terminated, _, info = env.step("Skill: hunt a cow")
+                out.append((seed, info["ticks"], terminated))
+                if terminated:
+                    break
+        return out
+
+    runs = episode()
+    half = len(runs) // 2
+    assert runs[:half] == runs[half:]  # the same seed, the same skill failures

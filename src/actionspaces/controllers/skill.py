@@ -91,6 +91,10 @@ class SkillController(Controller[LanguageAction]):
         self._ticks = 0
         self._start_count = 0
 
+    def seed(self, seed: int | None) -> None:
+        """Reseed the failure draws (``TextActionEnv.reset(seed=...)`` does, so episodes replay exactly)."""
+        self.rng = np.random.default_rng(seed)
+
     def start(self, action: LanguageAction, env: CraftWorld) -> None:
         """Read the phrase and draw whether this attempt fails."""
         self._skill = parse_skill(action.text) if env.screen is None else None

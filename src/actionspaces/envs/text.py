@@ -106,6 +106,10 @@ class TextActionEnv(gym.Env[dict[str, Any], str]):
         """Reset the simulator and the call, tick and token counts."""
         super().reset(seed=seed)
         self.calls = self.total_ticks = self.total_tokens = 0
+        if seed is not None:
+            for controller in self.controllers.values():
+                if isinstance(controller, SkillController):
+                    controller.seed(seed)
         obs, info = self.env.reset(seed=seed, options=options)
         return obs, {**info, "calls": 0, "total_ticks": 0, "total_tokens": 0}
 
