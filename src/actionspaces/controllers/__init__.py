@@ -6,6 +6,9 @@ tick, motion four ticks, grounding up to 200 ticks towards the point's object, s
 with a 20 % failure rate, latent codes four ticks each.
 """
 
+from typing import Any
+
+from ..spaces import GroundingSpace, MotionSpace, RawSpace
 from .base import Controller, Execution, execute, release_first
 from .grounding import GroundingController
 from .latent import LatentCodebook, LatentController
@@ -21,7 +24,34 @@ __all__ = [
     "MotionController",
     "RawController",
     "SkillController",
+    "default_controllers",
     "execute",
     "parse_skill",
     "release_first",
 ]
+
+
+def default_controllers(
+    *,
+    raw: RawSpace | None = None,
+    motion: MotionSpace | None = None,
+    grounding: GroundingSpace | None = None,
+    codebook: LatentCodebook | None = None,
+    skill_failure_rate: float = 0.2,
+    seed: int | None = 0,
+) -> dict[str, Controller[Any]]:
+    """One controller per space with craftworld.md's defaults (latent only when a codebook is given).
+
+    Example:
+        >>> sorted(default_controllers())
+        ['grounding', 'language', 'motion', 'raw']
+    """
+    controllers: dict[str, Controller[Any]] = {
+        "raw": RawController(raw),
+        "motion": MotionController(motion),
+        "grounding": GroundingController(grounding),
+        "language": SkillController(failure_rate=skill_failure_rate, seed=seed),
+    }
+    if codebook is not None:
+        controllers["latent"] = LatentController(codebook)
+    return controllers

@@ -14,15 +14,7 @@ import gymnasium as gym
 
 from ..canonical import CanonicalAction
 from ..chain import Chain, ChainSpace
-from ..controllers import (
-    Controller,
-    GroundingController,
-    LatentCodebook,
-    LatentController,
-    MotionController,
-    RawController,
-    SkillController,
-)
+from ..controllers import Controller, LatentCodebook, SkillController, default_controllers
 from ..errors import ActionSpacesError
 from ..space import DEFAULT_MAX_LENGTH
 from ..spaces import GroundingSpace, LatentSpace, MotionSpace, RawSpace
@@ -85,14 +77,14 @@ class TextActionEnv(gym.Env[dict[str, Any], str]):
             chain = ChainSpace([RawSpace(), GroundingSpace(), MotionSpace(), LanguageSpace(), latent])
         self.chain = chain
         spaces = chain.spaces
-        defaults: dict[str, Controller[Any]] = {
-            "raw": RawController(_space(spaces, "raw", RawSpace)),
-            "motion": MotionController(_space(spaces, "motion", MotionSpace)),
-            "grounding": GroundingController(_space(spaces, "grounding", GroundingSpace)),
-            "language": SkillController(failure_rate=skill_failure_rate, seed=seed),
-        }
-        if codebook is not None:
-            defaults["latent"] = LatentController(codebook)
+        defaults = default_controllers(
+            raw=_space(spaces, "raw", RawSpace),
+            motion=_space(spaces, "motion", MotionSpace),
+            grounding=_space(spaces, "grounding", GroundingSpace),
+            codebook=codebook,
+            skill_failure_rate=skill_failure_rate,
+            seed=seed,
+        )
         self.controllers = {**defaults, **(controllers or {})}
         self.token_counter = token_counter
         self.max_calls = max_calls

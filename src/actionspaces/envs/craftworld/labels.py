@@ -26,15 +26,7 @@ from typing import Any
 import numpy as np
 
 from ...canonical import CanonicalAction
-from ...controllers import (
-    Controller,
-    GroundingController,
-    LatentCodebook,
-    LatentController,
-    MotionController,
-    RawController,
-    SkillController,
-)
+from ...controllers import Controller, LatentCodebook, default_controllers
 from ...spaces import (
     GroundingAction,
     GroundingCommand,
@@ -190,17 +182,10 @@ def label_step(steps: Sequence[ExpertStep], t: int, codebook: LatentCodebook | N
 
 
 def _controller(space: str, codebook: LatentCodebook | None) -> Controller[Any]:
-    if space == "raw":
-        return RawController()
-    if space == "motion":
-        return MotionController()
-    if space == "grounding":
-        return GroundingController()
-    if space == "language":
-        return SkillController(failure_rate=0.0)
-    if codebook is None:
+    if space == "latent" and codebook is None:
         raise ValueError("latent labels need a codebook")
-    return LatentController(codebook)
+    # labels are checked against a skill that does not fail: the failure rate is the controller's, not the label's
+    return default_controllers(codebook=codebook, skill_failure_rate=0.0)[space]
 
 
 def _target_error(env: CraftWorld, goal: SubGoal) -> tuple[float, float] | None:
