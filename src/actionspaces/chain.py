@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from .space import ActionSpace, as_generator, header_pattern
 from .spaces import GroundingSpace, LanguageSpace, LatentSpace, MotionSpace, RawSpace
 from .state import ViewState
 
-__all__ = ["DEFAULT_EXECUTION_ORDER", "Chain", "ChainSpace", "Level", "parse"]
+__all__ = ["DEFAULT_EXECUTION_ORDER", "Chain", "ChainSpace", "Level", "default_chain", "parse"]
 
 #: Which level is executed when several are present: the lowest level of abstraction first.
 DEFAULT_EXECUTION_ORDER: tuple[str, ...] = ("raw", "latent", "motion", "grounding", "language")
@@ -364,7 +365,10 @@ def default_spaces() -> list[ActionSpace[Any]]:
     return [RawSpace(), GroundingSpace(), MotionSpace(), LanguageSpace(), LatentSpace()]
 
 
-_DEFAULT: ChainSpace | None = None
+@cache
+def default_chain() -> ChainSpace:
+    """The shared :class:`ChainSpace` of the five CrossHA spaces with default parameters (built once)."""
+    return ChainSpace()
 
 
 def parse(text: str) -> Chain:
@@ -375,7 +379,4 @@ def parse(text: str) -> Chain:
         >>> chain.executable.action
         RawAction(dx=17.0, dy=0.0, buttons=frozenset())
     """
-    global _DEFAULT  # noqa: PLW0603 - one lazily built default, as re.compile caches
-    if _DEFAULT is None:
-        _DEFAULT = ChainSpace()
-    return _DEFAULT.parse(text)
+    return default_chain().parse(text)

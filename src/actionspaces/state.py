@@ -11,7 +11,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["GUI_PX_PER_DEGREE", "ViewState"]
+__all__ = ["GUI_PX_PER_DEGREE", "ViewState", "angle_to", "wrap_degrees"]
 
 #: Cursor pixels per degree of camera action in a GUI (2400/360 at GUI scale 1, MineRL 1.0).
 GUI_PX_PER_DEGREE = 2400 / 360
@@ -55,3 +55,20 @@ class ViewState(BaseModel):
     def focal_px(self) -> float:
         """Pinhole focal length in pixels for the vertical field of view."""
         return (self.height / 2) / math.tan(math.radians(self.fov_deg) / 2)
+
+
+def wrap_degrees(angle: float) -> float:
+    """``angle`` wrapped to ``[-180, 180)``.
+
+    Example:
+        >>> wrap_degrees(190.0), wrap_degrees(-180.0)
+        (-170.0, -180.0)
+    """
+    return (angle + 180.0) % 360.0 - 180.0
+
+
+def angle_to(dx: float, dy: float, dz: float) -> tuple[float, float]:
+    """``(pitch, yaw)`` in degrees that look along ``(dx, dy, dz)`` (Minecraft's conventions)."""
+    yaw = math.degrees(math.atan2(-dx, dz))
+    pitch = math.degrees(-math.atan2(dy, math.hypot(dx, dz)))
+    return pitch, yaw

@@ -17,6 +17,10 @@ __all__ = ["Controller", "Execution", "execute", "release_first"]
 
 A = TypeVar("A", bound=BaseModel)
 
+# Keys that act once on the 0→1 edge; in a GUI, attack (left click) does too.
+_EDGE_KEYS = frozenset({"use", "inventory", "ESC", "drop", "swapHands"})
+_CLICK_KEYS = frozenset({"attack"})
+
 
 class Controller(ABC, Generic[A]):
     """Executes one action of a space over one or more ticks.
@@ -53,12 +57,8 @@ def release_first(env: CraftWorld, action: CanonicalAction) -> CanonicalAction |
     Clicks in a GUI, ``use`` on a block and the toggles fire on the 0→1 edge: a key held on the previous
     tick must be released for one tick before it can fire again.
     """
-    edge_keys = (
-        {"attack", "use", "inventory", "ESC", "drop", "swapHands"}
-        if env.screen is not None
-        else {"use", "inventory", "ESC", "drop", "swapHands"}
-    )
-    if (action.buttons & env.held_keys) & edge_keys:
+    edge_keys = _EDGE_KEYS | _CLICK_KEYS if env.screen is not None else _EDGE_KEYS
+    if action.buttons & env.held_keys & edge_keys:
         return CanonicalAction()
     return None
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, cast
 
 from ..canonical import Button, CanonicalAction
 from ..spaces import GroundingAction, GroundingSpace
+from ..state import angle_to, wrap_degrees
 from .base import Controller, release_first
 
 if TYPE_CHECKING:
@@ -95,8 +96,6 @@ class GroundingController(Controller[GroundingAction]):
         return self._world_step(env, command.verb, out_of_budget)
 
     def _world_step(self, env: CraftWorld, verb: str, out_of_budget: bool) -> tuple[CanonicalAction, bool]:
-        from ..envs.craftworld.env import angle_to
-
         world = env.world
         p = world.player
         target = self._target
@@ -128,7 +127,7 @@ class GroundingController(Controller[GroundingAction]):
                 release = release_first(env, tick)
                 return (release, False) if release is not None else (tick, True)
             buttons.add("attack")
-        elif abs(_wrap(yaw - p.yaw)) < 25 and distance > 2.0:
+        elif abs(wrap_degrees(yaw - p.yaw)) < 25 and distance > 2.0:
             buttons.add("forward")
             if distance > 4.0:
                 buttons.add("sprint")
@@ -147,10 +146,6 @@ class GroundingController(Controller[GroundingAction]):
     ) -> tuple[CanonicalAction, bool]:
         limit = self.grounding.max_turn_deg
         dp = max(-limit, min(limit, to_pitch - pitch))
-        dy = max(-limit, min(limit, _wrap(to_yaw - yaw)))
-        aimed = abs(to_pitch - pitch) <= limit and abs(_wrap(to_yaw - yaw)) <= limit
+        dy = max(-limit, min(limit, wrap_degrees(to_yaw - yaw)))
+        aimed = abs(to_pitch - pitch) <= limit and abs(wrap_degrees(to_yaw - yaw)) <= limit
         return CanonicalAction(buttons=frozenset(buttons), camera=(dp, dy)), (done_when_aimed and aimed) or out
-
-
-def _wrap(angle: float) -> float:
-    return (angle + 180.0) % 360.0 - 180.0

@@ -16,7 +16,7 @@ from .base import Controller
 
 if TYPE_CHECKING:
     from ..envs.craftworld import CraftWorld
-    from ..envs.craftworld.expert import SubGoal
+    from ..envs.craftworld.expert import Expert, SubGoal
 
 __all__ = ["SkillController", "parse_skill"]
 
@@ -105,11 +105,10 @@ class SkillController(Controller[LanguageAction]):
             self._start_count = env.counters[category][target]
 
     @staticmethod
-    def _goal(env: CraftWorld, skill: tuple[str, str]) -> SubGoal | None:
-        from ..envs.craftworld.expert import Expert, SubGoal
+    def _goal(expert: Expert, skill: tuple[str, str]) -> SubGoal | None:
+        from ..envs.craftworld.expert import SubGoal
 
         category, target = skill
-        expert = Expert(env)
         if category == "mine_block":
             cell = expert.nearest_block(target)
             return SubGoal("mine", cell, target) if cell is not None else None
@@ -126,10 +125,11 @@ class SkillController(Controller[LanguageAction]):
         if self._failing:
             turn = float(self.rng.uniform(-10, 10))
             return CanonicalAction(buttons=frozenset({"forward"}), camera=(0.0, turn)), self._ticks >= self.budget // 4
-        goal = self._goal(env, self._skill)
+        expert = Expert(env)
+        goal = self._goal(expert, self._skill)
         if goal is None:
             return CanonicalAction(), True  # nothing of the kind is left
-        tick = Expert(env).pursue(goal)
+        tick = expert.pursue(goal)
         done = self._ticks >= self.budget
         return tick, done
 
@@ -149,7 +149,8 @@ class SkillController(Controller[LanguageAction]):
             skill = parse_skill(action.text)
             if skill is None or env.screen is not None:
                 return CanonicalAction()
-            goal = self._goal(env, skill)
-            return Expert(env).pursue(goal) if goal is not None else CanonicalAction()
+            expert = Expert(env)
+            goal = self._goal(expert, skill)
+            return expert.pursue(goal) if goal is not None else CanonicalAction()
 
         return first_tick

@@ -13,24 +13,13 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..camera import CameraQuantizer
-from ..chain import Chain, ChainSpace
+from ..chain import Chain, ChainSpace, default_chain
 from ..equivalence import equivalent
 from ..errors import ActionSpacesError
 from ..state import ViewState
 from ..task_id import TASK_CATEGORIES, parse_task
 
 __all__ = ["TASK_CATEGORIES", "action_match_reward", "episode_success", "format_reward", "parse_task"]
-
-_DEFAULT_CHAIN: ChainSpace | None = None
-
-
-def _chain_space(chain: ChainSpace | None) -> ChainSpace:
-    global _DEFAULT_CHAIN  # noqa: PLW0603 - one lazily built default, like actionspaces.parse
-    if chain is not None:
-        return chain
-    if _DEFAULT_CHAIN is None:
-        _DEFAULT_CHAIN = ChainSpace()
-    return _DEFAULT_CHAIN
 
 
 def action_match_reward(
@@ -62,7 +51,7 @@ def action_match_reward(
         >>> action_match_reward("Action: move(0, 0) and press(", "Motion: move forward")
         0.0
     """
-    space = _chain_space(chain)
+    space = chain or default_chain()
     try:
         target = space.canonicalize(space.parse(solution), state)
     except ActionSpacesError as err:
@@ -89,7 +78,7 @@ def format_reward(completion: str | Chain, *, chain: ChainSpace | None = None, p
     """
     if not penalty >= 0:
         raise ValueError(f"penalty must be >= 0, got {penalty}")
-    parsed = completion if isinstance(completion, Chain) else _chain_space(chain).parse(completion)
+    parsed = completion if isinstance(completion, Chain) else (chain or default_chain()).parse(completion)
     errors = len(parsed.errors)  # a response with no level carries a chain error
     return -penalty * errors if errors else 0.0
 

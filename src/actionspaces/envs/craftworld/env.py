@@ -9,7 +9,6 @@ with a GUI open it moves the cursor at 2400/360 px per degree, clipped to the wi
 from __future__ import annotations
 
 import copy
-import math
 import string
 from collections import Counter
 from collections.abc import Mapping
@@ -466,10 +465,3 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
             "kill_entity": self.world.kill_entity,
             "craft_item": self.world.craft_item,
         }
-
-
-def angle_to(dx: float, dy: float, dz: float) -> tuple[float, float]:
-    """``(pitch, yaw)`` in degrees that look along ``(dx, dy, dz)`` (Minecraft's conventions)."""
-    yaw = math.degrees(math.atan2(-dx, dz))
-    pitch = math.degrees(-math.atan2(dy, math.hypot(dx, dz)))
-    return pitch, yaw

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import cast
 
 from ...canonical import Button, CanonicalAction
-from ...state import GUI_PX_PER_DEGREE
-from .env import CraftWorld, angle_to
+from ...state import GUI_PX_PER_DEGREE, angle_to, wrap_degrees
+from .env import CraftWorld
 from .gui import SlotRef
 from .world import Mob
 
@@ -35,10 +35,6 @@ class SubGoal:
     name: str = ""
     button: str = "left"
     shift: bool = False
-
-
-def _wrap(angle: float) -> float:
-    return (angle + 180.0) % 360.0 - 180.0
 
 
 def _clip(value: float, limit: float) -> float:
@@ -143,8 +139,9 @@ class Expert:
             return CanonicalAction()
         dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
         pitch, yaw = angle_to(dx, dy, dz)
-        dpitch, dyaw = _clip(pitch - p.pitch, self.max_turn_deg), _clip(_wrap(yaw - p.yaw), self.max_turn_deg)
-        aimed = abs(_wrap(yaw - p.yaw)) <= self.walk_cone_deg
+        bearing = wrap_degrees(yaw - p.yaw)
+        dpitch, dyaw = _clip(pitch - p.pitch, self.max_turn_deg), _clip(bearing, self.max_turn_deg)
+        aimed = abs(bearing) <= self.walk_cone_deg
         hit = world.raycast()
         on_target = hit is not None and (
             (goal.kind == "mine" and hit.cell == goal.target) or (goal.kind == "kill" and hit.mob_id == goal.target)
@@ -153,7 +150,7 @@ class Expert:
         horizontal = math.hypot(dx, dz)
         if on_target:
             buttons.add("attack")
-        elif hit is not None and hit.kind == "block" and abs(_wrap(yaw - p.yaw)) < 5 and hit.distance < horizontal:
+        elif hit is not None and hit.kind == "block" and abs(bearing) < 5 and hit.distance < horizontal:
             buttons.add("attack")  # something is in the way: dig through it
         elif aimed and horizontal > (2.0 if goal.kind == "mine" else 1.8):
             buttons.add("forward")

@@ -40,7 +40,8 @@ from ...spaces import (
     Point,
     RawSpace,
 )
-from .env import CraftWorld, angle_to
+from ...state import angle_to, wrap_degrees
+from .env import CraftWorld
 from .expert import Expert, SubGoal
 from .gui import SlotRef
 from .tasks import Task
@@ -203,7 +204,7 @@ def _target_error(env: CraftWorld, goal: SubGoal) -> tuple[float, float] | None:
     eye = p.eye()
     dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
     pitch, yaw = angle_to(dx, dy, dz)
-    angle = math.hypot(pitch - p.pitch, (yaw - p.yaw + 180) % 360 - 180)
+    angle = math.hypot(pitch - p.pitch, wrap_degrees(yaw - p.yaw))
     return angle, math.hypot(dx, dz)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...state import wrap_degrees
 from .catalog import BLOCKS, MOBS, attack_cooldown, attack_damage, mining_ticks
 from .inventory import Inventory
 
@@ -231,7 +232,7 @@ class World:
         p = self.player
         if dpitch or dyaw:
             p.pitch = min(90.0, max(-90.0, p.pitch + dpitch))
-            p.yaw = (p.yaw + dyaw + 180.0) % 360.0 - 180.0
+            p.yaw = wrap_degrees(p.yaw + dyaw)
             self.version += 1
 
     # ------------------------------------------------------------------------------------ targeting
