@@ -3,7 +3,7 @@
 The paper labels expert data with SAM and MineCLIP. The simulator knows every object, so the labels are
 exact. From an expert trajectory, at tick ``t``:
 
-* **raw**: the tick's action (1 tick);
+* **raw**: the tick's action, its mouse move rounded to whole units as OpenHA's encoder writes it (1 tick);
 * **motion**: the primitive that best describes the next 4 ticks (held keys, turn or cursor direction);
 * **grounding**: the expert's current target (block, mob or GUI slot) as a verb and its point, covering
   the ticks until the expert completes that sub-goal (``None`` when the target is out of view);
@@ -152,7 +152,9 @@ def label_step(steps: Sequence[ExpertStep], t: int, codebook: LatentCodebook | N
     env = step.env
     gui = env.screen is not None
     labels: dict[str, Label] = {}
-    raw = RawSpace().from_canonical(step.action)
+    exact = RawSpace().from_canonical(step.action)
+    # OpenHA's ground-truth encoder writes whole mouse units (spec §2.7): a label a model can copy
+    raw = exact.model_copy(update={"dx": float(round(exact.dx)), "dy": float(round(exact.dy))})
     labels["raw"] = Label("raw", RawSpace().render(raw), raw, 1)
     chunk = [s.action for s in steps[t : t + _CHUNK]]
     motion = _motion_from(chunk, gui)

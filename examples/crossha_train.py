@@ -1,0 +1,1011 @@
+"""CrossHA on CraftWorld: the reference trainer (arXiv 2512.09706, section "Method").
+
+One agent learns to choose, at every step, among five action spaces (Language, Grounding, Motion, Latent,
+Raw) and to prefer the most concise one that still succeeds. The script follows the paper's method in
+order:
+
+    0. data     expert trajectories on the 30 training tasks, each step labelled in every space
+    1. SFT      mixed-space SFT on D_mix                                              -> M_mix
+    2. STRL     rejection-sampled, space-rebalanced SFT                               -> M_cs1
+                single-step GRPO with the action-space-independent reward 1{g(a)=g(a*)} -> M_strl
+                self-training relabel (adopt M_strl's space where it is equivalent)   -> M_cs2
+    3. MTRL     multi-turn GRPO through TextActionEnv, return = success - lambda*tokens -> M_mtrl (CrossHA)
+    4. baselines single-space pipelines (raw, grounding, motion: SFT then MTRL) and CrossHA without STRL
+    5. eval     every task of the registry, in- and out-of-distribution
+
+Run it:
+
+    python examples/crossha_train.py --preset quick            # about 5 minutes on 2 CPU cores
+    python examples/crossha_train.py --preset paper --device cuda
+    python examples/crossha_train.py --preset quick --resume   # continue runs/quick after a kill
+
+Everything lands in ``runs/<name>/``: ``config.json``, ``checkpoints/<model>/`` (model, tokenizer,
+optimizer, RNG state, codebook), ``metrics.jsonl``, ``results.json``, ``results.md`` and PNG plots.
+Only the library's public API is used: the spaces and ``ChainSpace`` through ``TextActionEnv``, the
+controllers, CraftWorld and its expert labellers, and ``actionspaces.grpo``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no Hub: models are built from configs or loaded from a path
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import copy
+import json
+import math
+import random
+import shutil
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import torch
+import typer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from tqdm.auto import tqdm
+
+from actionspaces import ViewState
+from actionspaces.controllers import LatentCodebook
+from actionspaces.envs import CraftWorld, TextActionEnv
+from actionspaces.envs.craftworld import CATEGORIES, label_step, record_expert, tasks
+from actionspaces.grpo import (
+    EPS_VERL,
+    action_match_reward,
+    episode_success,
+    group_advantages,
+    policy_loss,
+    token_logprobs,
+    token_penalized_return,
+    trajectory_advantages,
+)
+
+# ====================================================================================================
+# Configuration: every hyper-parameter, one preset per budget. Values in comments are the paper's
+# (../shared/spec/openha-formats.md section 5), scaled down to a model trained from scratch on CPU.
+# ====================================================================================================
+
+
+class Config(BaseModel):
+    """The resolved configuration of a run (saved as ``runs/<name>/config.json``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field("quick", pattern=r"^[A-Za-z0-9_.-]+$")
+    seed: int = 0
+    model: str | None = None  # a Hugging Face causal-LM checkpoint path; None builds the tiny Qwen2 below
+    # tiny Qwen2 built from a config, and its byte-level BPE tokenizer trained on CraftWorld text
+    hidden_size: int = Field(64, ge=8)
+    layers: int = Field(2, ge=1)
+    heads: int = Field(4, ge=1)
+    vocab_size: int = Field(1024, ge=300)
+    # data: expert episodes per training task, the latent codebook
+    expert_seeds: int = Field(4, ge=1)
+    codebook_size: int = Field(32, ge=2)
+    # SFT (paper: lr 8e-6 cosine, 1 epoch; a model trained from scratch needs a larger lr)
+    sft_steps: int = Field(600, ge=0)
+    sft_steps_per_iter: int = Field(50, ge=1)  # one checkpoint and one metrics line per this many steps
+    sft_batch: int = Field(32, ge=1)
+    sft_lr: float = Field(2e-3, gt=0)
+    finetune_steps: int = Field(200, ge=0)  # the two STRL SFTs (M_cs1, M_cs2) continue from their parent
+    # STRL: rejection sampling, then single-step GRPO (paper: n=4, lr 1e-6, KL 0.01 low_var_kl)
+    rs_contexts: int = Field(128, ge=1)  # training contexts sampled for rejection sampling
+    strl_iters: int = Field(10, ge=0)
+    strl_prompts: int = Field(32, ge=1)
+    strl_group: int = Field(4, ge=2)
+    rl_lr: float = Field(2e-4, gt=0)
+    # MTRL (paper: 8 tasks x 4 envs, lr 5e-6, KL 0.01, clip 0.2, 200 turns)
+    mtrl_iters: int = Field(6, ge=0)
+    mtrl_tasks: int = Field(8, ge=1)
+    mtrl_group: int = Field(4, ge=2)
+    token_penalty: float = Field(1e-3, ge=0)  # lambda: the cost of one policy token in the episode return
+    format_penalty: float = Field(0.1, ge=0)  # per turn with no executable action (CrossAgent's -0.1)
+    max_calls: int = Field(40, ge=1)
+    max_ticks: int = Field(600, ge=1)
+    # shared by both GRPO stages
+    minibatches: int = Field(2, ge=1)
+    kl_coef: float = Field(0.01, ge=0)
+    clip: float = Field(0.2, gt=0)
+    temperature: float = Field(1.0, gt=0)
+    max_new_tokens: int = Field(48, ge=4)
+    gen_batch: int = Field(128, ge=1)
+    # evaluation: every task of the registry, this many seeded episodes each
+    eval_seeds: int = Field(1, ge=1)
+    eval_temperature: float = Field(0.4, ge=0)  # verl's validation temperature
+    baselines: bool = True
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # what CI runs: every stage and baseline, a few iterations each
+    "ci": dict(
+        name="ci", hidden_size=32, expert_seeds=1, codebook_size=16, sft_steps=40, sft_steps_per_iter=20,
+        finetune_steps=20, rs_contexts=16, strl_iters=2, strl_prompts=8, mtrl_iters=2, mtrl_tasks=2,
+        max_calls=8, max_ticks=200, max_new_tokens=32,
+    ),
+    # the README's main command: all stages end to end in well under 10 minutes on 2 CPU cores
+    "quick": dict(name="quick"),
+    # the full comparison reported in docs/training.md
+    "paper": dict(
+        name="paper", hidden_size=128, layers=4, expert_seeds=8, codebook_size=64, sft_steps=3000,
+        sft_steps_per_iter=100, finetune_steps=600, rs_contexts=512, strl_iters=40, strl_prompts=64,
+        mtrl_iters=30, max_calls=64, eval_seeds=3,
+    ),
+}
+
+PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: CrossHA's, or one space
+
+# ====================================================================================================
+# 0. Data: expert trajectories, labelled in every space (the paper labels with SAM/MineCLIP; the
+#    simulator knows every object, so its labels are exact).
+# ====================================================================================================
+
+
+@dataclass(frozen=True)
+class Context:
+    """One decision point of an expert episode: what the model sees and what each space would answer."""
+
+    task: str
+    prompt: str  # the observation text
+    state: ViewState  # the view, so that grounding and motion answers can be executed for g(.)
+    labels: dict[str, str]  # space -> response text
+
+
+def expert_contexts(seeds: Sequence[int], codebook: LatentCodebook, pipeline: str) -> list[tuple[Context, str]]:
+    """Walk every training task's expert episode as the agent would: one call, then as many ticks as it covers.
+
+    The ``mixed`` pipeline answers each call in a space drawn uniformly among those that can express the
+    step (D_mix, balanced by construction); a single-space pipeline always answers in its space (grounding
+    falls back to raw where the target is not in view).
+    """
+    rng = np.random.default_rng(len(pipeline))
+    out: list[tuple[Context, str]] = []
+    for task in tasks("train"):
+        for seed in seeds:
+            steps = record_expert(task, seed)
+            t = 0
+            while t < len(steps):
+                labels = label_step(steps, t, codebook)
+                if pipeline == "mixed":
+                    space = str(rng.choice(sorted(labels)))
+                else:
+                    space = pipeline if pipeline in labels else "raw"
+                env = steps[t].env
+                context = Context(task.id, env.text(), env.view_state(), {k: v.text for k, v in labels.items()})
+                out.append((context, space))
+                t += labels[space].ticks
+    return out
+
+
+def fit_codebook(seeds: Sequence[int], size: int) -> LatentCodebook:
+    """The latent space's codebook: k-means over 4-tick chunks of the expert's actions."""
+    chunks = []
+    for task in tasks("train"):
+        for seed in seeds:
+            actions = [s.action for s in record_expert(task, seed)]
+            chunks += [actions[i : i + 4] for i in range(0, len(actions) - 3, 2)]
+    return LatentCodebook.fit(chunks, size=size, seed=0)
+
+
+# ====================================================================================================
+# The model: a policy is a causal LM and its tokenizer; it answers an observation with one response.
+# ====================================================================================================
+
+SPECIAL_TOKENS = [
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
+    "<|point_start|>", "<|point_end|>", "<|box_start|>", "<|box_end|>",
+]  # fmt: skip
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@dataclass
+class Policy:
+    model: Any  # a transformers PreTrainedModel
+    tokenizer: Any  # a transformers PreTrainedTokenizer(Fast)
+    device: torch.device
+
+    def prompt(self, observation: str) -> str:
+        """The chat-formatted prompt for one observation (the checkpoint's own chat template)."""
+        message = [{"role": "user", "content": observation}]
+        return self.tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True)
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode([i for i in ids if i != self.tokenizer.eos_token_id], skip_special_tokens=False)
+
+    def copy(self) -> Policy:
+        return Policy(copy.deepcopy(self.model), self.tokenizer, self.device)
+
+
+def latent_tokens(codebook: LatentCodebook) -> list[str]:
+    return [f"<|latent_{i}|>" for i in range(codebook.size)]
+
+
+def build_tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, device: torch.device) -> Policy:
+    """A Qwen2-architecture LM from a config and a byte-level BPE tokenizer trained on ``corpus``.
+
+    Special tokens (``<|object_ref_start|>``, ``<|point_start|>``, ``<|latent_N|>``, ...) are single tokens
+    and digits are split one by one, as in Qwen2's own tokenizer.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=cfg.vocab_size,
+        special_tokens=SPECIAL_TOKENS + latent_tokens(codebook),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    bpe.train_from_iterator(corpus, trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    tokenizer.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(cfg.seed)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=cfg.hidden_size,
+        intermediate_size=4 * cfg.hidden_size,
+        num_hidden_layers=cfg.layers,
+        num_attention_heads=cfg.heads,
+        num_key_value_heads=max(1, cfg.heads // 2),
+        max_position_embeddings=1024,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+        tie_word_embeddings=True,
+    )
+    return Policy(Qwen2ForCausalLM(config).to(device), tokenizer, device)
+
+
+def load_policy(path: str | Path, codebook: LatentCodebook, device: torch.device) -> Policy:
+    """Any Hugging Face causal LM saved at ``path`` (a checkpoint of ours, or ``--model PATH``).
+
+    Missing special tokens (the latent codes, the grounding markers) are added as single tokens and the
+    embeddings resized, so a stock checkpoint can write every space.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path} is not a Hugging Face checkpoint (no config.json)")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path)
+    missing = [t for t in SPECIAL_TOKENS + latent_tokens(codebook) if t not in tokenizer.get_vocab()]
+    if missing:
+        tokenizer.add_special_tokens({"additional_special_tokens": missing})
+        model.resize_token_embeddings(len(tokenizer))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if tokenizer.chat_template is None:
+        tokenizer.chat_template = CHAT_TEMPLATE
+    return Policy(model.to(device), tokenizer, device)
+
+
+@torch.no_grad()
+def sample(policy: Policy, prompts: Sequence[str], temperature: float, cfg: Config) -> list[list[int]]:
+    """One response per prompt, generated in batches with the KV cache (``temperature=0``: greedy)."""
+    tokenizer, model = policy.tokenizer, policy.model
+    model.eval()
+    options: dict[str, Any] = (
+        {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
+        if temperature > 0
+        else {"do_sample": False}
+    )
+    out: list[list[int]] = []
+    for start in range(0, len(prompts), cfg.gen_batch):
+        batch = tokenizer(
+            list(prompts[start : start + cfg.gen_batch]),
+            return_tensors="pt",
+            padding=True,
+            padding_side="left",
+            add_special_tokens=False,
+        ).to(policy.device)
+        generated = model.generate(
+            **batch,
+            max_new_tokens=cfg.max_new_tokens,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            **options,
+        )
+        for row in generated[:, batch["input_ids"].shape[1] :].tolist():
+            end = row.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in row else len(row)
+            out.append(row[:end])
+    return out
+
+
+def response_logprobs(
+    model: Any, prompts: Sequence[list[int]], responses: Sequence[list[int]], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token log-probs of each response given its prompt, ``(B, T)``, and the response mask."""
+    rows = [p + r for p, r in zip(prompts, responses)]
+    width = max(map(len, rows))
+    ids = torch.zeros(len(rows), width, dtype=torch.long)
+    attention = torch.zeros(len(rows), width, dtype=torch.long)
+    mask = torch.zeros(len(rows), width - 1)
+    for i, (p, r) in enumerate(zip(prompts, responses)):
+        ids[i, : len(p) + len(r)] = torch.tensor(p + r)
+        attention[i, : len(p) + len(r)] = 1
+        mask[i, len(p) - 1 : len(p) + len(r) - 1] = 1  # position t predicts token t + 1
+    ids, attention = ids.to(device), attention.to(device)
+    logits = model(input_ids=ids, attention_mask=attention).logits
+    return token_logprobs(logits[:, :-1], ids[:, 1:]), mask.to(device)
+
+
+# ====================================================================================================
+# Runs: checkpoints after every iteration, so that --resume loses at most the iteration in flight.
+# ====================================================================================================
+
+
+class Run:
+    """``runs/<name>/``: config, checkpoints, metrics, evaluations and results of one run."""
+
+    def __init__(self, root: Path, cfg: Config, codebook: LatentCodebook, tensorboard: bool) -> None:
+        self.dir, self.cfg, self.codebook = root, cfg, codebook
+        self.metrics_path = root / "metrics.jsonl"
+        self.writer = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError as err:
+                raise SystemExit("--tensorboard needs the tensorboard package: pip install tensorboard") from err
+            self.writer = SummaryWriter(str(root / "tensorboard"))
+
+    def checkpoint(self, name: str) -> Path:
+        return self.dir / "checkpoints" / name
+
+    def progress(self, name: str) -> dict[str, Any] | None:
+        """The saved progress of a stage; a checkpoint interrupted while being replaced falls back to the old one."""
+        path = self.checkpoint(name)
+        for candidate in (path, path.with_name(path.name + ".old")):
+            if (candidate / "progress.json").is_file():
+                if candidate != path:
+                    candidate.rename(path)
+                return json.loads((path / "progress.json").read_text())
+        return None
+
+    def save(self, name: str, policy: Policy, optimizer: torch.optim.Optimizer | None, progress: dict) -> None:
+        path = self.checkpoint(name)
+        tmp, old = path.with_name(path.name + ".tmp"), path.with_name(path.name + ".old")
+        shutil.rmtree(tmp, ignore_errors=True)
+        policy.model.save_pretrained(tmp)
+        policy.tokenizer.save_pretrained(tmp)
+        rng = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+        state = {"optimizer": optimizer.state_dict() if optimizer else None, "rng": rng}
+        torch.save(state, tmp / "trainer_state.pt")
+        self.codebook.save(tmp / "codebook.json")
+        (tmp / "progress.json").write_text(json.dumps(progress))
+        if path.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+        tmp.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def load(self, name: str, optimizer: torch.optim.Optimizer | None = None) -> Policy:
+        path = self.checkpoint(name)
+        policy = load_policy(path, self.codebook, DEVICE)
+        if optimizer is not None:
+            state = torch.load(path / "trainer_state.pt", weights_only=False)
+            optimizer.load_state_dict(state["optimizer"])
+            random.setstate(state["rng"]["python"])
+            np.random.set_state(state["rng"]["numpy"])
+            torch.set_rng_state(state["rng"]["torch"])
+        return policy
+
+    def log(self, stage: str, iteration: int, metrics: dict[str, float]) -> None:
+        line = {"stage": stage, "iteration": iteration, **{k: round(float(v), 6) for k, v in metrics.items()}}
+        with self.metrics_path.open("a") as f:
+            f.write(json.dumps(line) + "\n")
+        shown = "  ".join(f"{k} {v:.4g}" for k, v in list(metrics.items())[:7])
+        tqdm.write(f"[{stage} {iteration + 1}] {shown}")
+        if self.writer is not None:
+            for key, value in metrics.items():
+                self.writer.add_scalar(f"{stage}/{key}", value, iteration)
+
+    def forget(self, stage: str, from_iteration: int) -> None:
+        """Drop metric lines of iterations that a resumed stage will run again."""
+        if not self.metrics_path.exists():
+            return
+        lines = [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line.strip()]
+        kept = [m for m in lines if not (m["stage"] == stage and m["iteration"] >= from_iteration)]
+        self.metrics_path.write_text("".join(json.dumps(m) + "\n" for m in kept))
+
+    def cached(self, kind: str, name: str, compute: Callable[[], Any]) -> Any:
+        """A JSON artefact (a dataset, an evaluation) computed once per run."""
+        path = self.dir / kind / f"{name}.json"
+        if path.is_file():
+            return json.loads(path.read_text())
+        value = compute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(value))
+        tmp.replace(path)
+        return value
+
+
+Step = Callable[[Policy, torch.optim.Optimizer, int, "Policy | None"], dict[str, float]]
+
+
+def train_stage(run: Run, name: str, parent: Policy, iterations: int, lr: float, step: Step, kl: bool) -> Policy:
+    """Run ``step`` for ``iterations`` iterations from ``parent``, checkpointing after each (or resume)."""
+    progress = run.progress(name)
+    if progress is not None and progress["done"]:
+        return run.load(name)
+    reference = parent if kl else None  # the frozen policy the KL term keeps close to
+    policy = parent.copy() if progress is None else None
+    params = (policy or parent).model.parameters()
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    start = 0
+    if progress is not None:
+        policy = run.load(name)
+        optimizer = torch.optim.AdamW(policy.model.parameters(), lr=lr, weight_decay=0.01)
+        run.load(name, optimizer)
+        start = progress["iteration"]
+    assert policy is not None
+    run.forget(name, start)
+    for it in tqdm(range(start, iterations), desc=name, initial=start, total=iterations, leave=False):
+        seed_everything(run.cfg.seed, name, it)
+        metrics = step(policy, optimizer, it, reference)
+        run.log(name, it, metrics)
+        run.save(name, policy, optimizer, {"iteration": it + 1, "done": it + 1 == iterations})
+    if iterations == 0:
+        run.save(name, policy, optimizer, {"iteration": 0, "done": True})
+    return policy
+
+
+def seed_everything(seed: int, stage: str, iteration: int) -> None:
+    """Each iteration draws from its own seed, so a resumed run repeats what the killed one would have done."""
+    value = (seed * 1_000_003 + sum(map(ord, stage)) * 7919 + iteration) % 2**32
+    random.seed(value)
+    np.random.seed(value)
+    torch.manual_seed(value)
+
+
+# ====================================================================================================
+# 1. Supervised fine-tuning on (observation, response) pairs.
+# ====================================================================================================
+
+
+def sft_step(cfg: Config, examples: Sequence[tuple[str, str]]) -> Step:
+    """``sft_steps_per_iter`` AdamW steps of next-token loss on the responses (prompt tokens masked)."""
+    if not examples:
+        raise ValueError("SFT needs at least one example")
+
+    def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, _: Policy | None) -> dict[str, float]:
+        policy.model.train()
+        losses = []
+        for _ in range(cfg.sft_steps_per_iter):
+            batch = [examples[i] for i in np.random.randint(len(examples), size=cfg.sft_batch)]
+            prompts = policy.encode([policy.prompt(obs) for obs, _ in batch])
+            responses = [ids + [policy.tokenizer.eos_token_id] for ids in policy.encode([r for _, r in batch])]
+            logp, mask = response_logprobs(policy.model, prompts, responses, policy.device)
+            loss = -(logp * mask).sum() / mask.sum()
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
+            optimizer.step()
+            losses.append(loss.item())
+        return {"loss": float(np.mean(losses))}
+
+    return step
+
+
+def sft(run: Run, name: str, parent: Policy, examples: Sequence[tuple[str, str]], steps: int) -> Policy:
+    cfg = run.cfg
+    return train_stage(
+        run, name, parent, math.ceil(steps / cfg.sft_steps_per_iter), cfg.sft_lr, sft_step(cfg, examples), kl=False
+    )
+
+
+# ====================================================================================================
+# GRPO update shared by both RL stages: PPO-clip, token-mean, k3 KL to the stage's starting policy.
+# ====================================================================================================
+
+
+def grpo_update(
+    cfg: Config,
+    policy: Policy,
+    reference: Policy | None,
+    optimizer: torch.optim.Optimizer,
+    prompts: Sequence[str],
+    responses: Sequence[list[int]],
+    advantages: torch.Tensor,
+) -> dict[str, float]:
+    """One epoch over the rollouts in ``cfg.minibatches`` mini-batches (old log-probs from before the epoch)."""
+    prompt_ids = policy.encode(prompts)
+    order = np.random.permutation(len(prompts))
+    batches = [b for b in np.array_split(order, cfg.minibatches) if len(b)]
+    with torch.no_grad():
+        policy.model.eval()
+        old = [response_logprobs(policy.model, [prompt_ids[i] for i in b], [responses[i] for i in b], policy.device)[0]
+               for b in batches]  # fmt: skip
+    policy.model.train()
+    totals: dict[str, float] = defaultdict(float)
+    for b, old_logp in zip(batches, old):
+        p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
+        logp, mask = response_logprobs(policy.model, p, r, policy.device)
+        ref_logp = None
+        if reference is not None and cfg.kl_coef > 0:
+            with torch.no_grad():
+                ref_logp = response_logprobs(reference.model, p, r, policy.device)[0]
+        loss, metrics = policy_loss(
+            logp, old_logp, advantages[b].to(policy.device), mask,
+            clip_low=cfg.clip, dual_clip=3.0, ref_logp=ref_logp, beta=cfg.kl_coef if ref_logp is not None else 0.0,
+            kl_estimator="low_var_kl", kl_clamp="verl", aggregation="token-mean",
+        )  # fmt: skip
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
+        optimizer.step()
+        for key in ("pg_loss", "kl", "clip_frac"):
+            if key in metrics:
+                totals[key] += float(metrics[key]) / len(batches)
+    return dict(totals)
+
+
+# ====================================================================================================
+# 2. STRL: single-step RL with the action-space-independent reward g(.).
+# ====================================================================================================
+
+PREFIXES = {"raw": "Action:", "motion": "Motion:", "grounding": "Grounding:", "latent": "Latent:"}
+
+
+def g_match(response: str, context: Context) -> float:
+    """1{g(response) = g(expert)}: the first env tick, camera in whole degrees (CrossAgent's mix_coa reward)."""
+    return action_match_reward(response, context.labels["raw"], state=context.state, mode="openha_strl")
+
+
+def rejection_sample(policy: Policy, contexts: Sequence[Context], cfg: Config) -> dict[str, Any]:
+    """Diversity-enhanced data: candidates forced to start in each space; keep those g-equivalent to the expert.
+
+    Language has no first tick to compare (a skill is closed-loop), so its examples stay D_mix's. The kept
+    candidates are rebalanced: no space contributes more than the median count of the spaces that have any.
+    """
+    jobs = [(c, space) for c in contexts for space in PREFIXES]
+    prompts = [policy.prompt(c.prompt) + PREFIXES[space] for c, space in jobs]
+    responses = sample(policy, prompts, cfg.temperature, cfg)
+    kept: dict[str, list[list[str]]] = defaultdict(list)
+    for (context, space), ids in zip(jobs, responses):
+        text = PREFIXES[space] + policy.decode(ids)
+        if g_match(text, context):
+            kept[space].append([context.prompt, text])
+    counts = {space: len(kept[space]) for space in PREFIXES}
+    cap = int(np.median([n for n in counts.values() if n])) if any(counts.values()) else 0
+    examples = [ex for space in PREFIXES for ex in kept[space][:cap]]
+    return {"examples": examples, "accepted": counts, "candidates": len(contexts), "cap": cap}
+
+
+def strl_step(cfg: Config, contexts: Sequence[Context]) -> Step:
+    """GRPO on single steps: ``strl_group`` samples per context, reward 1{g(a)=g(a*)}."""
+
+    def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, ref: Policy | None) -> dict[str, float]:
+        batch = [contexts[i] for i in np.random.choice(len(contexts), cfg.strl_prompts, replace=False)]
+        group = [c for c in batch for _ in range(cfg.strl_group)]
+        prompts = [policy.prompt(c.prompt) for c in group]
+        responses = sample(policy, prompts, cfg.temperature, cfg)
+        texts = [policy.decode(r) for r in responses]
+        rewards = torch.tensor([g_match(t, c) for t, c in zip(texts, group)])
+        advantages = group_advantages(rewards, cfg.strl_group, eps=EPS_VERL)
+        metrics = grpo_update(cfg, policy, ref, optimizer, prompts, responses, advantages)
+        return {"reward": rewards.mean().item(), "tokens": float(np.mean([len(r) for r in responses])), **metrics}
+
+    return step
+
+
+def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) -> dict[str, Any]:
+    """Self-training relabel: where M_strl's greedy answer is g-equivalent to the label, adopt it (and its space)."""
+    contexts = [c for c, _ in data]
+    responses = sample(policy, [policy.prompt(c.prompt) for c in contexts], 0.0, cfg)
+    examples, adopted = [], Counter()
+    for (context, space), ids in zip(data, responses):
+        text = policy.decode(ids)
+        if space != "language" and g_match(text, context):
+            examples.append([context.prompt, text])
+            adopted[text.split(":", 1)[0]] += 1
+        else:
+            examples.append([context.prompt, context.labels[space]])
+    return {"examples": examples, "adopted": dict(adopted), "total": len(data)}
+
+
+# ====================================================================================================
+# 3. MTRL: multi-turn GRPO in TextActionEnv; return = success - lambda * policy tokens.
+# ====================================================================================================
+
+
+@dataclass
+class Episode:
+    task: str
+    success: float
+    prompts: list[str]
+    responses: list[list[int]]
+    spaces: list[str | None]  # the space executed at each call (None: nothing executable)
+    ticks: int
+
+
+def rollout(
+    policy: Policy, episodes: Sequence[tuple[str, int]], temperature: float, cfg: Config, codebook: LatentCodebook
+) -> list[Episode]:
+    """Play every ``(task, seed)`` episode to the end; each turn, one batched generate over the live envs."""
+    envs = [TextActionEnv(CraftWorld(task, max_ticks=cfg.max_ticks), codebook=codebook, max_calls=cfg.max_calls,
+                          seed=seed) for task, seed in episodes]  # fmt: skip
+    observations = [env.reset(seed=seed)[0]["text"] for env, (_, seed) in zip(envs, episodes)]
+    results = [Episode(task, 0.0, [], [], [], 0) for task, _ in episodes]
+    live = list(range(len(envs)))
+    while live:
+        prompts = [policy.prompt(observations[i]) for i in live]
+        responses = sample(policy, prompts, temperature, cfg)
+        still = []
+        for i, prompt, ids in zip(live, prompts, responses):
+            obs, _, terminated, truncated, info = envs[i].step(policy.decode(ids))
+            episode = results[i]
+            episode.prompts.append(prompt)
+            episode.responses.append(ids)
+            episode.spaces.append(info["space"])
+            episode.ticks = info["total_ticks"]
+            episode.success = episode_success(info, episode.task)
+            observations[i] = obs["text"]
+            if not (terminated or truncated):
+                still.append(i)
+        live = still
+    return results
+
+
+def episode_return(episode: Episode, cfg: Config) -> float:
+    tokens = [len(r) for r in episode.responses]
+    unparsed = sum(space is None for space in episode.spaces)
+    return token_penalized_return(episode.success, tokens, cfg.token_penalty) - cfg.format_penalty * unparsed
+
+
+def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
+    """``mtrl_tasks`` training tasks, ``mtrl_group`` rollouts of each from one seed, trajectory-level GRPO."""
+    train_tasks = [t.id for t in tasks("train")]
+
+    def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, ref: Policy | None) -> dict[str, float]:
+        chosen = np.random.choice(train_tasks, cfg.mtrl_tasks, replace=False)
+        seeds = np.random.randint(1_000, 1_000_000, size=cfg.mtrl_tasks)
+        jobs = [(str(t), int(s)) for t, s in zip(chosen, seeds) for _ in range(cfg.mtrl_group)]
+        episodes = rollout(policy, jobs, cfg.temperature, cfg, codebook)
+        returns = [episode_return(e, cfg) for e in episodes]
+        rows = [(k, j) for k, e in enumerate(episodes) for j in range(len(e.responses))]
+        scores = torch.tensor([returns[k] for k, _ in rows])
+        groups = [k // cfg.mtrl_group for k, _ in rows]
+        advantages = trajectory_advantages(scores, groups, [k for k, _ in rows], eps=EPS_VERL)
+        prompts = [episodes[k].prompts[j] for k, j in rows]
+        responses = [episodes[k].responses[j] for k, j in rows]
+        metrics = grpo_update(cfg, policy, ref, optimizer, prompts, responses, advantages)
+        calls = [s for e in episodes for s in e.spaces]
+        shares = {f"share_{s}": calls.count(s) / len(calls) for s in ("raw", "motion", "grounding", "language", "latent")}
+        return {
+            "success": float(np.mean([e.success for e in episodes])),
+            "return": float(np.mean(returns)),
+            "tokens_per_episode": float(np.mean([sum(map(len, e.responses)) for e in episodes])),
+            "calls_per_episode": float(np.mean([len(e.responses) for e in episodes])),
+            **metrics,
+            **shares,
+        }
+
+    return step
+
+
+# ====================================================================================================
+# 5. Evaluation: every task, ID (training tasks) and OOD (held out), per category.
+# ====================================================================================================
+
+SPACES = ("language", "grounding", "motion", "latent", "raw", "none")
+
+
+def evaluate(policy: Policy, cfg: Config, codebook: LatentCodebook) -> dict[str, Any]:
+    """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
+    split_of = {t.id: ("ID" if t.split == "train" else "OOD") for t in tasks("all")}
+    jobs = [(t, 1_000_000 + s) for t in split_of for s in range(cfg.eval_seeds)]
+    episodes = rollout(policy, jobs, cfg.eval_temperature, cfg, codebook)
+    summary: dict[str, Any] = {}
+    for split in ("ID", "OOD"):
+        for category in (*CATEGORIES, "all"):
+            group = [e for e in episodes if split_of[e.task] == split and category in ("all", e.task.split(":")[0])]
+            if not group:
+                continue
+            solved = defaultdict(bool)
+            for e in group:
+                solved[e.task] |= e.success > 0
+            calls = [s or "none" for e in group for s in e.spaces]
+            tokens = [len(r) for e in group for r in e.responses]
+            summary[f"{split}/{category}"] = {
+                "FT": float(np.mean(list(solved.values()))),
+                "ASR": float(np.mean([e.success for e in group])),
+                "tokens_per_call": float(np.mean(tokens)),
+                "tokens_per_episode": float(np.mean([sum(map(len, e.responses)) for e in group])),
+                "calls_per_episode": float(np.mean([len(e.responses) for e in group])),
+                "ticks_per_episode": float(np.mean([e.ticks for e in group])),
+                "shares": {s: calls.count(s) / len(calls) for s in SPACES},
+                "episodes": len(group),
+            }
+    return summary
+
+
+# ====================================================================================================
+# Reporting: results.json, results.md and the plots.
+# ====================================================================================================
+
+ROWS = {  # model checkpoint -> row label, in the paper's table order
+    "raw_sft": "Raw-only: SFT",
+    "raw_mtrl": "Raw-only: SFT + MTRL",
+    "grounding_sft": "Grounding-only: SFT",
+    "grounding_mtrl": "Grounding-only: SFT + MTRL",
+    "motion_sft": "Motion-only: SFT",
+    "motion_mtrl": "Motion-only: SFT + MTRL",
+    "nostrl_mtrl": "CrossHA w/o STRL (M_mix + MTRL)",
+    "mix": "Stage 1: mixed SFT (M_mix)",
+    "cs1": "Stage 2: rejection-sampled SFT (M_cs1)",
+    "strl": "Stage 2: single-step GRPO (M_strl)",
+    "cs2": "Stage 2: relabelled SFT (M_cs2)",
+    "crossha": "Stage 3: MTRL = CrossHA (M_mtrl)",
+}
+
+
+def findings(results: dict[str, Any]) -> list[str]:
+    """The paper's claims, checked on this run's numbers."""
+
+    def asr(model: str, split: str = "all") -> float:
+        if split == "all":
+            return float(np.mean([results[model][f"{s}/all"]["ASR"] for s in ("ID", "OOD")]))
+        return results[model][f"{split}/all"]["ASR"]
+
+    lines = []
+    baselines = [m for m in ("raw_mtrl", "grounding_mtrl", "motion_mtrl", "nostrl_mtrl") if m in results]
+    if baselines:
+        beaten = [m for m in baselines if asr("crossha") > asr(m)]
+        lines.append(
+            f"CrossHA above every baseline in overall ASR: {'yes' if len(beaten) == len(baselines) else 'no'} "
+            f"(CrossHA {asr('crossha'):.3f}; " + ", ".join(f"{ROWS[m]} {asr(m):.3f}" for m in baselines) + ")"
+        )
+    if "nostrl_mtrl" in results:
+        a, b = asr("crossha", "OOD"), asr("nostrl_mtrl", "OOD")
+        lines.append(f"STRL raises OOD ASR: {'yes' if a > b else 'no'} (with STRL {a:.3f}, without {b:.3f})")
+    before, after = results["cs2"]["ID/all"], results["crossha"]["ID/all"]
+    lines.append(
+        f"Token penalty lowers tokens per episode: {'yes' if after['tokens_per_episode'] < before['tokens_per_episode'] else 'no'} "
+        f"(ID, {before['tokens_per_episode']:.1f} before MTRL, {after['tokens_per_episode']:.1f} after), "
+        f"while ASR goes {before['ASR']:.3f} -> {after['ASR']:.3f}"
+    )
+    top = {}
+    for category in CATEGORIES:
+        shares = results["crossha"]["ID/" + category]["shares"]
+        top[category] = max(shares, key=shares.get)
+    lines.append(
+        f"Selection differs by category: {'yes' if len(set(top.values())) > 1 else 'no'} "
+        f"(most used space: " + ", ".join(f"{c} {s}" for c, s in top.items()) + ")"
+    )
+    return lines
+
+
+def write_report(run: Run, results: dict[str, Any]) -> None:
+    """``results.json``, ``results.md`` and ``curves.png`` / ``spaces.png``."""
+    facts = findings(results)
+    (run.dir / "results.json").write_text(json.dumps({"models": results, "findings": facts}, indent=1))
+    cats = [c for c in CATEGORIES]
+    md = [f"# CrossHA on CraftWorld: run `{run.cfg.name}`\n"]
+    for split in ("ID", "OOD"):
+        md.append(f"\n## {split} tasks: FT / ASR\n")
+        md.append("| Model | All FT | All ASR | " + " | ".join(f"{c} FT | {c} ASR" for c in cats) + " |")
+        md.append("|---" * (3 + 2 * len(cats)) + "|")
+        for model, label in ROWS.items():
+            if model in results:
+                row = results[model]
+                cells = [f"{row[f'{split}/{k}']['FT']:.2f} | {row[f'{split}/{k}']['ASR']:.2f}" for k in ("all", *cats)]
+                md.append(f"| {label} | " + " | ".join(cells) + " |")
+    md.append("\n## Cost per episode (all tasks)\n")
+    md.append("| Model | tokens/episode | tokens/call | calls/episode | ticks/episode |")
+    md.append("|---|---|---|---|---|")
+    for model, label in ROWS.items():
+        if model in results:
+            r = [results[model][f"{s}/all"] for s in ("ID", "OOD")]
+            mean = {k: np.mean([x[k] for x in r]) for k in r[0] if k not in ("shares",)}
+            md.append(f"| {label} | {mean['tokens_per_episode']:.1f} | {mean['tokens_per_call']:.1f} | "
+                      f"{mean['calls_per_episode']:.1f} | {mean['ticks_per_episode']:.1f} |")  # fmt: skip
+    md.append("\n## Action-space shares of calls, per category (ID + OOD)\n")
+    md.append("| Model | category | " + " | ".join(SPACES) + " |")
+    md.append("|---|---" + "|---" * len(SPACES) + "|")
+    for model in ("mix", "cs2", "crossha", "nostrl_mtrl"):
+        if model in results:
+            for c in cats:
+                shares = [results[model][f"{s}/{c}"]["shares"] for s in ("ID", "OOD")]
+                md.append(f"| {ROWS[model]} | {c} | " + " | ".join(f"{np.mean([x[s] for x in shares]):.2f}" for s in SPACES) + " |")
+    md.append("\n## Findings (as measured)\n")
+    md += [f"- {line}" for line in facts]
+    (run.dir / "results.md").write_text("\n".join(md) + "\n")
+    plot(run, results)
+
+
+def plot(run: Run, results: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [json.loads(line) for line in run.metrics_path.read_text().splitlines() if line.strip()]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for stage in dict.fromkeys(m["stage"] for m in metrics):
+        rows = [m for m in metrics if m["stage"] == stage]
+        if "success" in rows[0]:
+            x = [m["iteration"] + 1 for m in rows]
+            axes[0].plot(x, [m["success"] for m in rows], label=stage)
+            axes[1].plot(x, [m["tokens_per_episode"] for m in rows], label=stage)
+        elif "reward" in rows[0]:
+            axes[2].plot([m["iteration"] + 1 for m in rows], [m["reward"] for m in rows], label=stage)
+    for ax, title in zip(axes, ("MTRL success per iteration", "MTRL tokens per episode", "STRL reward 1{g=g*}")):
+        ax.set_title(title)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(run.dir / "curves.png", dpi=100)
+    plt.close(fig)
+
+    models = [m for m in ROWS if m in results]
+    fig, axes = plt.subplots(1, len(CATEGORIES), figsize=(5 * len(CATEGORIES), 5), sharey=True)
+    for ax, category in zip(axes, CATEGORIES):
+        bottom = np.zeros(len(models))
+        for space in SPACES:
+            share = np.array([np.mean([results[m][f"{s}/{category}"]["shares"][space] for s in ("ID", "OOD")])
+                              for m in models])  # fmt: skip
+            ax.barh(models, share, left=bottom, label=space)
+            bottom += share
+        ax.set_title(f"{category}: share of calls per space")
+    axes[-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(run.dir / "spaces.png", dpi=100)
+    plt.close(fig)
+
+
+# ====================================================================================================
+# The recipe, top to bottom.
+# ====================================================================================================
+
+DEVICE = torch.device("cpu")
+
+
+def train(cfg: Config, root: Path, tensorboard: bool = False) -> dict[str, Any]:
+    """Run (or resume) every stage of ``cfg`` under ``root`` and return the evaluation of every model."""
+    started = time.perf_counter()
+    # 0. data: the codebook, then D_mix and the single-space datasets, from the same expert episodes
+    seeds = list(range(cfg.expert_seeds))
+    codebook_path = root / "codebook.json"
+    if codebook_path.is_file():
+        codebook = LatentCodebook.load(codebook_path)
+    else:
+        codebook = fit_codebook(seeds, cfg.codebook_size)
+        codebook.save(codebook_path)
+    run = Run(root, cfg, codebook, tensorboard)
+    data = {p: expert_contexts(seeds, codebook, p) for p in (PIPELINES if cfg.baselines else ("mixed",))}
+    d_mix = data["mixed"]
+    tqdm.write(f"D_mix: {len(d_mix)} calls, spaces {dict(Counter(s for _, s in d_mix))}")
+
+    def examples(pairs: Sequence[tuple[Context, str]]) -> list[tuple[str, str]]:
+        return [(c.prompt, c.labels[s]) for c, s in pairs]
+
+    # the base model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on our text
+    if cfg.model is not None:
+        base = load_policy(cfg.model, codebook, DEVICE)
+    elif run.progress("base") is not None:
+        base = run.load("base")
+    else:
+        corpus = [c.prompt for c, _ in d_mix] + [t for c, _ in d_mix for t in c.labels.values()]
+        base = build_tiny_policy(cfg, corpus, codebook, DEVICE)
+        run.save("base", base, None, {"iteration": 0, "done": True})
+
+    # 1. mixed-space SFT on D_mix -> M_mix
+    m_mix = sft(run, "mix", base, examples(d_mix), cfg.sft_steps)
+
+    # 2. STRL. (a) rejection sampling in every space, rebalanced, SFT -> M_cs1
+    rl_contexts = [c for c, _ in d_mix if "move(0, 0) and press()" not in c.labels["raw"]]  # no-op labels dropped
+    rs_rng = np.random.default_rng(cfg.seed)
+    picked = [rl_contexts[i] for i in rs_rng.choice(len(rl_contexts), min(cfg.rs_contexts, len(rl_contexts)), replace=False)]
+    accepted = run.cached("data", "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg))
+    tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space, cap {accepted['cap']}")
+    m_cs1 = sft(run, "cs1", m_mix, examples(d_mix) + [tuple(e) for e in accepted["examples"]], cfg.finetune_steps)
+    # (b) single-step GRPO with 1{g(a) = g(a*)} -> M_strl
+    m_strl = train_stage(run, "strl", m_cs1, cfg.strl_iters, cfg.rl_lr, strl_step(cfg, rl_contexts), kl=True)
+    # (c) self-training relabel: adopt M_strl's answer where it is equivalent, SFT -> M_cs2
+    relabelled = run.cached("data", "relabelled", lambda: relabel(m_strl, d_mix, cfg))
+    tqdm.write(f"relabel: adopted {relabelled['adopted']} of {relabelled['total']}")
+    m_cs2 = sft(run, "cs2", m_strl, [tuple(e) for e in relabelled["examples"]], cfg.finetune_steps)
+
+    # 3. MTRL: multi-turn GRPO with success - lambda * tokens -> CrossHA
+    mtrl = mtrl_step(cfg, codebook)
+    models = {"mix": m_mix, "cs1": m_cs1, "strl": m_strl, "cs2": m_cs2}
+    models["crossha"] = train_stage(run, "crossha", m_cs2, cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True)
+
+    # 4. baselines, same budgets: single-space SFT then MTRL; CrossHA without STRL (M_mix straight into MTRL)
+    if cfg.baselines:
+        for space in ("raw", "grounding", "motion"):
+            models[f"{space}_sft"] = sft(run, f"{space}_sft", base, examples(data[space]), cfg.sft_steps)
+            models[f"{space}_mtrl"] = train_stage(run, f"{space}_mtrl", models[f"{space}_sft"], cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True)
+        models["nostrl_mtrl"] = train_stage(run, "nostrl_mtrl", m_mix, cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True)
+
+    # 5. evaluation of every model on every task
+    results = {}
+    for name in tqdm([m for m in ROWS if m in models], desc="evaluate", leave=False):
+        seed_everything(cfg.seed, "eval/" + name, 0)
+        results[name] = run.cached("eval", name, lambda: evaluate(models[name], cfg, codebook))
+        r = results[name]
+        tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
+                   f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
+    write_report(run, results)
+    tqdm.write(f"done in {time.perf_counter() - started:.0f} s: {run.dir / 'results.md'}")
+    return results
+
+
+# ====================================================================================================
+# Command line.
+# ====================================================================================================
+
+Preset = Enum("Preset", {name: name for name in PRESETS}, type=str)  # type: ignore[misc]
+app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
+
+
+@app.command()
+def main(
+    preset: Annotated[Preset, typer.Option(help="hyper-parameter preset")] = Preset["quick"],  # type: ignore[valid-type]
+    name: Annotated[str | None, typer.Option(help="run name (runs/<name>); the preset's by default")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a config field: --set mtrl_iters=3")] = None,
+    model: Annotated[str | None, typer.Option(help="start from this Hugging Face checkpoint path")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    resume: Annotated[bool, typer.Option(help="continue runs/<name> from its last checkpoint")] = False,
+    overwrite: Annotated[bool, typer.Option(help="delete runs/<name> and start again")] = False,
+    runs_dir: Annotated[Path, typer.Option(help="where runs are written")] = Path("runs"),
+    tensorboard: Annotated[bool, typer.Option(help="also log to runs/<name>/tensorboard")] = False,
+) -> None:
+    """Train CrossHA and its baselines on CraftWorld, evaluate them, and write runs/<name>/results.md."""
+    global DEVICE
+    values: dict[str, Any] = dict(PRESETS[preset.value])
+    for item in set_ or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--set takes KEY=VALUE, got {item!r}")
+        values[key.strip()] = None if value.strip().lower() == "none" else value.strip()
+    if name is not None:
+        values["name"] = name
+    if model is not None:
+        values["model"] = model
+    try:
+        cfg = Config(**values)
+    except ValidationError as err:
+        raise typer.BadParameter(str(err)) from err
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise typer.BadParameter(f"--device {device}: torch sees no CUDA device")
+    DEVICE = torch.device(device)
+    root = runs_dir / cfg.name
+    saved = root / "config.json"
+    if overwrite:
+        shutil.rmtree(root, ignore_errors=True)
+    elif saved.is_file():
+        if not resume:
+            raise typer.BadParameter(f"{root} exists: pass --resume to continue it or --overwrite to start again")
+        previous = Config.model_validate_json(saved.read_text())
+        if previous != cfg:
+            changed = sorted(k for k in Config.model_fields if getattr(previous, k) != getattr(cfg, k))
+            raise typer.BadParameter(f"{root} was started with a different config (fields {changed}); use another --name")
+    root.mkdir(parents=True, exist_ok=True)
+    saved.write_text(cfg.model_dump_json(indent=1))
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # one bar per loop is ours; save_pretrained's would interleave
+    train(cfg, root, tensorboard)
+
+
+if __name__ == "__main__":
+    app()
