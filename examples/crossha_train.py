@@ -129,12 +129,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         max_calls=8, max_ticks=200, max_new_tokens=32,
     ),
     # the README's main command: all stages end to end in well under 10 minutes on 2 CPU cores
-    "quick": dict(name="quick"),
-    # the full comparison reported in docs/training.md
+    "quick": dict(
+        name="quick", sft_steps=400, finetune_steps=150, rs_contexts=96, strl_iters=8, strl_prompts=24,
+        mtrl_iters=5, mtrl_tasks=4, max_calls=32,
+    ),
+    # the full comparison reported in docs/training.md (about 40 minutes on 2 CPU cores)
     "paper": dict(
-        name="paper", hidden_size=128, layers=4, expert_seeds=8, codebook_size=64, sft_steps=3000,
-        sft_steps_per_iter=100, finetune_steps=600, rs_contexts=512, strl_iters=40, strl_prompts=64,
-        mtrl_iters=30, max_calls=64, eval_seeds=3,
+        name="paper", expert_seeds=8, sft_steps=1200, sft_steps_per_iter=100, finetune_steps=400,
+        rs_contexts=256, strl_iters=20, mtrl_iters=15, eval_seeds=2,
     ),
 }
 
@@ -393,16 +395,16 @@ class Run:
         tmp.rename(path)
         shutil.rmtree(old, ignore_errors=True)
 
-    def load(self, name: str, optimizer: torch.optim.Optimizer | None = None) -> Policy:
-        path = self.checkpoint(name)
-        policy = load_policy(path, self.codebook, DEVICE)
-        if optimizer is not None:
-            state = torch.load(path / "trainer_state.pt", weights_only=False)
-            optimizer.load_state_dict(state["optimizer"])
-            random.setstate(state["rng"]["python"])
-            np.random.set_state(state["rng"]["numpy"])
-            torch.set_rng_state(state["rng"]["torch"])
-        return policy
+    def load(self, name: str) -> Policy:
+        return load_policy(self.checkpoint(name), self.codebook, DEVICE)
+
+    def restore(self, name: str, optimizer: torch.optim.Optimizer) -> None:
+        """The optimizer and RNG state of a checkpoint (weights only: it was written by this script)."""
+        state = torch.load(self.checkpoint(name) / "trainer_state.pt", weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        random.setstate(state["rng"]["python"])
+        np.random.set_state(state["rng"]["numpy"])
+        torch.set_rng_state(state["rng"]["torch"])
 
     def log(self, stage: str, iteration: int, metrics: dict[str, float]) -> None:
         line = {"stage": stage, "iteration": iteration, **{k: round(float(v), 6) for k, v in metrics.items()}}
@@ -444,16 +446,10 @@ def train_stage(run: Run, name: str, parent: Policy, iterations: int, lr: float,
     if progress is not None and progress["done"]:
         return run.load(name)
     reference = parent if kl else None  # the frozen policy the KL term keeps close to
-    policy = parent.copy() if progress is None else None
-    params = (policy or parent).model.parameters()
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    start = 0
+    policy, start = (parent.copy(), 0) if progress is None else (run.load(name), progress["iteration"])
+    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=lr, weight_decay=0.01)
     if progress is not None:
-        policy = run.load(name)
-        optimizer = torch.optim.AdamW(policy.model.parameters(), lr=lr, weight_decay=0.01)
-        run.load(name, optimizer)
-        start = progress["iteration"]
-    assert policy is not None
+        run.restore(name, optimizer)
     run.forget(name, start)
     for it in tqdm(range(start, iterations), desc=name, initial=start, total=iterations, leave=False):
         seed_everything(run.cfg.seed, name, it)
@@ -483,14 +479,18 @@ def sft_step(cfg: Config, examples: Sequence[tuple[str, str]]) -> Step:
     if not examples:
         raise ValueError("SFT needs at least one example")
 
+    encoded: list[tuple[list[int], list[int]]] = []  # tokenized once, on the first step
+
     def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, _: Policy | None) -> dict[str, float]:
+        if not encoded:
+            prompts = policy.encode([policy.prompt(obs) for obs, _ in examples])
+            responses = policy.encode([response for _, response in examples])
+            encoded.extend((p, r + [policy.tokenizer.eos_token_id]) for p, r in zip(prompts, responses))
         policy.model.train()
         losses = []
         for _ in range(cfg.sft_steps_per_iter):
-            batch = [examples[i] for i in np.random.randint(len(examples), size=cfg.sft_batch)]
-            prompts = policy.encode([policy.prompt(obs) for obs, _ in batch])
-            responses = [ids + [policy.tokenizer.eos_token_id] for ids in policy.encode([r for _, r in batch])]
-            logp, mask = response_logprobs(policy.model, prompts, responses, policy.device)
+            batch = [encoded[i] for i in np.random.randint(len(encoded), size=cfg.sft_batch)]
+            logp, mask = response_logprobs(policy.model, [p for p, _ in batch], [r for _, r in batch], policy.device)
             loss = -(logp * mask).sum() / mask.sum()
             optimizer.zero_grad()
             loss.backward()
@@ -782,7 +782,7 @@ def findings(results: dict[str, Any]) -> list[str]:
     )
     top = {}
     for category in CATEGORIES:
-        shares = results["crossha"]["ID/" + category]["shares"]
+        shares = {s: v for s, v in results["crossha"]["ID/" + category]["shares"].items() if s != "none"}
         top[category] = max(shares, key=shares.get)
     lines.append(
         f"Selection differs by category: {'yes' if len(set(top.values())) > 1 else 'no'} "

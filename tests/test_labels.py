@@ -57,3 +57,19 @@ def test_a_wrong_label_is_caught():
     right = label_step(steps, t)["grounding"] if "grounding" in label_step(steps, t) else label_step(steps, t)["raw"]
     assert check_label(steps, t, right)
     assert not check_label(steps, t, Label("motion", "Motion: turn left", wrong, 40))
+
+
+def test_every_step_of_every_training_episode_is_labelled():
+    """A resting GUI cursor is labelled as the motion no-op (it once raised a validation error)."""
+    from actionspaces import MotionAction
+    from actionspaces.envs.craftworld import tasks
+
+    rests = 0
+    for task in tasks("train", category="craft_item"):
+        for seed in range(4):
+            steps = record_expert(task, seed)
+            for t in range(len(steps)):
+                labels = label_step(steps, t)
+                assert {"raw", "motion"} <= set(labels)
+                rests += labels["motion"].action == MotionAction() and steps[t].env.screen is not None
+    assert rests > 0

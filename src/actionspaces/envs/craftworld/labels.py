@@ -113,6 +113,8 @@ def _motion_from(ticks: Sequence[CanonicalAction], gui: bool) -> MotionAction:
     look_y = ("down" if pitch > 0 else "up") if abs(pitch) >= threshold else None
     if gui:
         clicked = any("attack" in t.buttons for t in ticks)
+        if not (look_x or look_y or clicked):
+            return MotionAction()  # the cursor rests: the no-op, which has no GUI wording
         return MotionAction(look_x=look_x, look_y=look_y, attack=clicked, gui=True)
     return MotionAction(
         forward_back="forward" if held("forward") else "back" if held("back") else None,

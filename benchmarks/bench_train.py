@@ -1,0 +1,87 @@
+"""MTRL rollout throughput of the reference trainer: batched (one generate call for all live envs, KV cache)
+against the baseline of one env at a time, in the same run.
+
+Reports env ticks/s, model calls/s and generated tokens/s for both, and their ratio. The policy is a
+checkpoint of ``examples/crossha_train.py`` when ``--checkpoint`` is given (e.g.
+``runs/quick/checkpoints/crossha``), otherwise an untrained tiny Qwen2 of the quick preset's size.
+
+    python benchmarks/bench_train.py [--checkpoint runs/quick/checkpoints/crossha] [--tasks 8] [--group 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "crossha_train.py"
+
+
+def load_trainer():
+    spec = importlib.util.spec_from_file_location("crossha_train", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["crossha_train"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def measure(trainer, policy, jobs, cfg, codebook, batched: bool) -> dict[str, float]:
+    start = time.perf_counter()
+    if batched:
+        episodes = trainer.rollout(policy, jobs, cfg.temperature, cfg, codebook)
+    else:
+        episodes = [e for job in jobs for e in trainer.rollout(policy, [job], cfg.temperature, cfg, codebook)]
+    elapsed = time.perf_counter() - start
+    return {
+        "ticks/s": sum(e.ticks for e in episodes) / elapsed,
+        "calls/s": sum(len(e.responses) for e in episodes) / elapsed,
+        "tokens/s": sum(len(r) for e in episodes for r in e.responses) / elapsed,
+        "episodes": len(episodes),
+        "seconds": elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--tasks", type=int, default=8, help="training tasks per rollout batch")
+    parser.add_argument("--group", type=int, default=4, help="rollouts per task (one seed each task)")
+    parser.add_argument("--baseline-episodes", type=int, default=4, help="episodes the one-at-a-time baseline plays")
+    parser.add_argument("--max-calls", type=int, default=40)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    trainer = load_trainer()
+    from actionspaces.envs.craftworld import tasks
+
+    cfg = trainer.Config(**{**trainer.PRESETS["quick"], "max_calls": args.max_calls})
+    seeds = list(range(cfg.expert_seeds))
+    if args.checkpoint is not None:
+        codebook = trainer.LatentCodebook.load(args.checkpoint / "codebook.json")
+        policy = trainer.load_policy(args.checkpoint, codebook, torch.device("cpu"))
+    else:
+        codebook = trainer.fit_codebook(seeds, cfg.codebook_size)
+        data = trainer.expert_contexts(seeds, codebook, "mixed")
+        corpus = [c.prompt for c, _ in data] + [t for c, _ in data for t in c.labels.values()]
+        policy = trainer.build_tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
+    train_tasks = [t.id for t in tasks("train")]
+    jobs = [(train_tasks[(3 * i) % len(train_tasks)], 100 + i) for i in range(args.tasks) for _ in range(args.group)]
+    batched = measure(trainer, policy, jobs, cfg, codebook, batched=True)
+    single = measure(trainer, policy, jobs[: args.baseline_episodes], cfg, codebook, batched=False)
+    print(f"MTRL rollouts, {'checkpoint ' + str(args.checkpoint) if args.checkpoint else 'untrained tiny Qwen2'}, "
+          f"max_calls {args.max_calls}, 1 thread\n")  # fmt: skip
+    print("| rollout | episodes | env ticks/s | model calls/s | generated tokens/s |")
+    print("|---|---|---|---|---|")
+    for label, r in (("one env at a time (baseline)", single), (f"batched, {len(jobs)} envs (ours)", batched)):
+        print(f"| {label} | {r['episodes']} | {r['ticks/s']:.0f} | {r['calls/s']:.1f} | {r['tokens/s']:.0f} |")
+    print(
+        f"| ratio ours / baseline | | {batched['ticks/s'] / single['ticks/s']:.1f}x | "
+        f"{batched['calls/s'] / single['calls/s']:.1f}x | {batched['tokens/s'] / single['tokens/s']:.1f}x |"
+    )
+
+
+if __name__ == "__main__":
+    main()

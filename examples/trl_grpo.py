@@ -1,0 +1,98 @@
+"""CrossHA's single-step GRPO (stage 2b) with TRL's ``GRPOTrainer`` instead of the reference trainer's loop.
+
+For users who scale with TRL: the dataset holds one row per expert decision point (the prompt, the
+expert's raw action as ``solution``, the view ``state`` that grounding and motion answers are executed
+in), and the reward is our ``action_match_reward_func`` in CrossAgent's ``openha_strl`` mode (first tick,
+camera in whole degrees), plus the format penalty.
+
+    python examples/trl_grpo.py --model runs/quick/checkpoints/cs1 --steps 20
+    python examples/trl_grpo.py --steps 2                      # an untrained tiny Qwen2, as a smoke test
+
+The model is any causal LM saved at a path (a checkpoint of ``crossha_train.py``, or your own); without
+``--model`` a tiny Qwen2 and its tokenizer are built here as the reference trainer builds them.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import torch
+import trl
+from crossha_train import PRESETS, Config, build_tiny_policy, expert_contexts, fit_codebook, load_policy
+from datasets import Dataset
+
+from actionspaces.controllers import LatentCodebook
+from actionspaces.integrations.trl import action_match_reward_func, format_reward_func
+
+
+def strl_dataset(seeds: list[int], codebook: LatentCodebook) -> Dataset:
+    """Conversational prompts of D_mix's decision points, their expert raw action and view state."""
+    rows = [c for c, _ in expert_contexts(seeds, codebook, "mixed") if "move(0, 0) and press()" not in c.labels["raw"]]
+    return Dataset.from_list(
+        [
+            {"prompt": [{"role": "user", "content": c.prompt}], "solution": c.labels["raw"], "state": c.state.model_dump()}
+            for c in rows
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=None, help="a causal-LM checkpoint path")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--output", type=Path, default=Path("runs/trl_grpo"))
+    args = parser.parse_args()
+    cfg = Config(**PRESETS["quick"])
+    seeds = list(range(cfg.expert_seeds))
+    codebook_path = args.model / "codebook.json" if args.model else None
+    codebook = LatentCodebook.load(codebook_path) if codebook_path and codebook_path.is_file() else fit_codebook(seeds, cfg.codebook_size)
+    dataset = strl_dataset(seeds, codebook)
+    device = torch.device("cpu")
+    if args.model is not None:
+        policy = load_policy(args.model, codebook, device)
+    else:
+        corpus = [row["prompt"][0]["content"] for row in dataset] + list(dataset["solution"])
+        policy = build_tiny_policy(cfg, corpus, codebook, device)
+    with tempfile.TemporaryDirectory() as tmp:  # GRPOTrainer loads the policy (and its reference) from a path
+        policy.model.save_pretrained(tmp)
+        policy.tokenizer.save_pretrained(tmp)
+        config = trl.GRPOConfig(
+            output_dir=str(args.output),
+            use_cpu=not torch.cuda.is_available(),
+            max_steps=args.steps,
+            per_device_train_batch_size=16,
+            num_generations=4,  # CrossAgent STRL: n = 4
+            max_completion_length=cfg.max_new_tokens,
+            temperature=cfg.temperature,
+            learning_rate=cfg.rl_lr,
+            beta=cfg.kl_coef,  # KL 0.01 to the starting policy
+            epsilon=cfg.clip,
+            loss_type="dapo",  # verl's token-mean
+            logging_steps=1,
+            report_to=[],
+            save_strategy="no",
+            seed=cfg.seed,
+        )
+        trainer = trl.GRPOTrainer(
+            model=tmp,
+            reward_funcs=[action_match_reward_func(mode="openha_strl"), format_reward_func(penalty=0.1)],
+            args=config,
+            train_dataset=dataset,
+            processing_class=policy.tokenizer,
+        )
+        trainer.train()
+    trainer.save_model(str(args.output))
+    rewards = [e["rewards/action_match/mean"] for e in trainer.state.log_history if "rewards/action_match/mean" in e]
+    print(f"{len(rewards)} GRPO steps on {len(dataset)} decision points; 1{{g(a)=g(a*)}} per step: "
+          + " ".join(f"{r:.2f}" for r in rewards))  # fmt: skip
+    print(f"saved to {args.output}")
+
+
+if __name__ == "__main__":
+    main()

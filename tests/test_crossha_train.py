@@ -1,0 +1,147 @@
+"""The reference trainer (examples/crossha_train.py): the CI preset end to end, kill and resume, bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("matplotlib")
+
+SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "crossha_train.py"
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("crossha_train", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["crossha_train"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(*args: str, runs: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--runs-dir", str(runs), *args],
+        capture_output=True, text=True, env=ENV, timeout=timeout,
+    )  # fmt: skip
+
+
+def _metrics(root: Path) -> list[dict]:
+    return [json.loads(line) for line in (root / "metrics.jsonl").read_text().splitlines() if line.strip()]
+
+
+def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, str(SCRIPT), "--preset", "ci", "--runs-dir", str(runs)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    root = runs / "ci"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:  # kill -9 once the STRL GRPO stage is under way
+        if (root / "metrics.jsonl").exists() and any(m["stage"] == "strl" for m in _metrics(root)):
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (root / "results.json").exists()
+
+    again = _run("--preset", "ci", runs=runs)
+    assert again.returncode != 0 and "--resume" in again.stderr  # an existing run is never overwritten silently
+
+    done = _run("--preset", "ci", "--resume", runs=runs)
+    assert done.returncode == 0, done.stderr[-3000:]
+    cfg = json.loads((root / "config.json").read_text())
+    metrics = _metrics(root)
+    seen = [(m["stage"], m["iteration"]) for m in metrics]
+    assert len(seen) == len(set(seen)), "an iteration was logged twice"
+    per_stage = {s: sorted(i for st, i in seen if st == s) for s in {st for st, _ in seen}}
+    sft_iters = -(-cfg["sft_steps"] // cfg["sft_steps_per_iter"])
+    assert per_stage["mix"] == list(range(sft_iters))
+    assert per_stage["strl"] == list(range(cfg["strl_iters"]))
+    for stage in ("crossha", "raw_mtrl", "grounding_mtrl", "motion_mtrl", "nostrl_mtrl"):
+        assert per_stage[stage] == list(range(cfg["mtrl_iters"]))
+        assert all(0.0 <= m["success"] <= 1.0 for m in metrics if m["stage"] == stage)
+    for name in ("base", "mix", "cs1", "strl", "cs2", "crossha", "raw_sft", "raw_mtrl", "nostrl_mtrl"):
+        ckpt = root / "checkpoints" / name
+        assert json.loads((ckpt / "progress.json").read_text())["done"], name
+        for file in ("config.json", "tokenizer.json", "trainer_state.pt", "codebook.json"):
+            assert (ckpt / file).is_file(), (name, file)
+    results = json.loads((root / "results.json").read_text())
+    assert set(results["models"]) == {
+        "mix", "cs1", "strl", "cs2", "crossha", "raw_sft", "raw_mtrl", "grounding_sft", "grounding_mtrl",
+        "motion_sft", "motion_mtrl", "nostrl_mtrl",
+    }  # fmt: skip
+    crossha = results["models"]["crossha"]
+    assert crossha["ID/all"]["episodes"] == 30 and crossha["OOD/all"]["episodes"] == 46
+    assert abs(sum(crossha["ID/mine_block"]["shares"].values()) - 1.0) < 1e-9
+    assert len(results["findings"]) == 4
+    report = (root / "results.md").read_text()
+    assert "| Stage 3: MTRL = CrossHA (M_mtrl) |" in report and "## OOD tasks" in report
+    for png in ("curves.png", "spaces.png"):
+        assert (root / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # a finished run resumes to the same results without training again
+    before = (root / "metrics.jsonl").read_text()
+    rerun = _run("--preset", "ci", "--resume", runs=runs)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert (root / "metrics.jsonl").read_text() == before
+    assert json.loads((root / "results.json").read_text()) == results
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "mtrl_iters=-1"], "mtrl_iters"),
+        (["--set", "no_such_field=1"], "no_such_field"),
+        (["--set", "sft_lr"], "KEY=VALUE"),
+        (["--model", "/nonexistent/checkpoint"], "no config.json"),
+    ],
+)
+def test_bad_configuration_is_named(tmp_path: Path, args: list[str], message: str) -> None:
+    result = _run("--preset", "ci", *args, runs=tmp_path, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
+
+
+def test_a_resumed_run_refuses_a_different_config(tmp_path: Path) -> None:
+    root = tmp_path / "ci"
+    root.mkdir()
+    trainer = _load()
+    (root / "config.json").write_text(trainer.Config(**trainer.PRESETS["ci"]).model_dump_json())
+    result = _run("--preset", "ci", "--resume", "--set", "mtrl_iters=5", runs=tmp_path, timeout=120)
+    assert result.returncode != 0 and "mtrl_iters" in result.stderr
+
+
+def test_a_stock_checkpoint_gains_the_special_tokens_and_writes_actions(tmp_path: Path) -> None:
+    from tiny_lm import tiny_model, tiny_tokenizer
+
+    import torch
+    from actionspaces.controllers import LatentCodebook
+    from actionspaces.envs.craftworld import record_expert
+
+    trainer = _load()
+    tokenizer = tiny_tokenizer()
+    tiny_model(tokenizer).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    actions = [s.action for s in record_expert("mine_block:dirt", 0)]
+    codebook = LatentCodebook.fit([actions[i : i + 4] for i in range(0, len(actions) - 3)], size=4)
+    policy = trainer.load_policy(tmp_path, codebook, torch.device("cpu"))
+    for token in ("<|latent_3|>", "<|im_end|>", "<|box_start|>"):
+        assert len(policy.encode([token])[0]) == 1, token
+    assert policy.model.get_input_embeddings().num_embeddings == len(policy.tokenizer)
+    cfg = trainer.Config(**trainer.PRESETS["ci"])
+    prompts = [policy.prompt("task: mine_block:dirt")] * 3
+    responses = trainer.sample(policy, prompts, 1.0, cfg)
+    assert len(responses) == 3 and all(1 <= len(r) <= cfg.max_new_tokens for r in responses)
+    logp, mask = trainer.response_logprobs(policy.model, policy.encode(prompts), responses, policy.device)
+    assert mask.sum().item() == sum(map(len, responses))
+    assert bool(torch.isfinite(logp[mask.bool()]).all()) and bool((logp[mask.bool()] <= 0).all())
