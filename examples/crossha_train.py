@@ -39,11 +39,11 @@ import random
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 import torch
@@ -124,19 +124,46 @@ class Config(BaseModel):
 PRESETS: dict[str, dict[str, Any]] = {
     # what CI runs: every stage and baseline, a few iterations each
     "ci": dict(
-        name="ci", hidden_size=32, expert_seeds=1, codebook_size=16, sft_steps=40, sft_steps_per_iter=20,
-        finetune_steps=20, rs_contexts=16, strl_iters=2, strl_prompts=8, mtrl_iters=2, mtrl_tasks=2,
-        max_calls=8, max_ticks=200, max_new_tokens=32,
+        name="ci",
+        hidden_size=32,
+        expert_seeds=1,
+        codebook_size=16,
+        sft_steps=40,
+        sft_steps_per_iter=20,
+        finetune_steps=20,
+        rs_contexts=16,
+        strl_iters=2,
+        strl_prompts=8,
+        mtrl_iters=2,
+        mtrl_tasks=2,
+        max_calls=8,
+        max_ticks=200,
+        max_new_tokens=32,
     ),
     # the README's main command: all stages end to end in well under 10 minutes on 2 CPU cores
     "quick": dict(
-        name="quick", sft_steps=400, finetune_steps=150, rs_contexts=96, strl_iters=8, strl_prompts=24,
-        mtrl_iters=5, mtrl_tasks=4, max_calls=32,
+        name="quick",
+        sft_steps=400,
+        finetune_steps=150,
+        rs_contexts=96,
+        strl_iters=8,
+        strl_prompts=24,
+        mtrl_iters=5,
+        mtrl_tasks=4,
+        max_calls=32,
     ),
-    # the full comparison reported in docs/training.md (about 40 minutes on 2 CPU cores)
+    # the full comparison reported in docs/training.md (about 20 minutes on 2 CPU cores)
     "paper": dict(
-        name="paper", expert_seeds=8, sft_steps=1200, sft_steps_per_iter=100, finetune_steps=400,
-        rs_contexts=256, strl_iters=20, mtrl_iters=15, eval_seeds=2,
+        name="paper",
+        expert_seeds=6,
+        sft_steps=800,
+        sft_steps_per_iter=100,
+        finetune_steps=300,
+        rs_contexts=192,
+        strl_iters=12,
+        mtrl_iters=8,
+        mtrl_tasks=6,
+        eval_seeds=2,
     ),
 }
 
@@ -332,12 +359,12 @@ def response_logprobs(
     model: Any, prompts: Sequence[list[int]], responses: Sequence[list[int]], device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token log-probs of each response given its prompt, ``(B, T)``, and the response mask."""
-    rows = [p + r for p, r in zip(prompts, responses)]
+    rows = [p + r for p, r in zip(prompts, responses, strict=True)]
     width = max(map(len, rows))
     ids = torch.zeros(len(rows), width, dtype=torch.long)
     attention = torch.zeros(len(rows), width, dtype=torch.long)
     mask = torch.zeros(len(rows), width - 1)
-    for i, (p, r) in enumerate(zip(prompts, responses)):
+    for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
         ids[i, : len(p) + len(r)] = torch.tensor(p + r)
         attention[i, : len(p) + len(r)] = 1
         mask[i, len(p) - 1 : len(p) + len(r) - 1] = 1  # position t predicts token t + 1
@@ -354,8 +381,10 @@ def response_logprobs(
 class Run:
     """``runs/<name>/``: config, checkpoints, metrics, evaluations and results of one run."""
 
-    def __init__(self, root: Path, cfg: Config, codebook: LatentCodebook, tensorboard: bool) -> None:
-        self.dir, self.cfg, self.codebook = root, cfg, codebook
+    def __init__(
+        self, root: Path, cfg: Config, codebook: LatentCodebook, device: torch.device, tensorboard: bool
+    ) -> None:
+        self.dir, self.cfg, self.codebook, self.device = root, cfg, codebook, device
         self.metrics_path = root / "metrics.jsonl"
         self.writer = None
         if tensorboard:
@@ -396,7 +425,7 @@ class Run:
         shutil.rmtree(old, ignore_errors=True)
 
     def load(self, name: str) -> Policy:
-        return load_policy(self.checkpoint(name), self.codebook, DEVICE)
+        return load_policy(self.checkpoint(name), self.codebook, self.device)
 
     def restore(self, name: str, optimizer: torch.optim.Optimizer) -> None:
         """The optimizer and RNG state of a checkpoint (weights only: it was written by this script)."""
@@ -485,7 +514,7 @@ def sft_step(cfg: Config, examples: Sequence[tuple[str, str]]) -> Step:
         if not encoded:
             prompts = policy.encode([policy.prompt(obs) for obs, _ in examples])
             responses = policy.encode([response for _, response in examples])
-            encoded.extend((p, r + [policy.tokenizer.eos_token_id]) for p, r in zip(prompts, responses))
+            encoded.extend((p, [*r, policy.tokenizer.eos_token_id]) for p, r in zip(prompts, responses, strict=True))
         policy.model.train()
         losses = []
         for _ in range(cfg.sft_steps_per_iter):
@@ -533,7 +562,7 @@ def grpo_update(
                for b in batches]  # fmt: skip
     policy.model.train()
     totals: dict[str, float] = defaultdict(float)
-    for b, old_logp in zip(batches, old):
+    for b, old_logp in zip(batches, old, strict=True):
         p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
         logp, mask = response_logprobs(policy.model, p, r, policy.device)
         ref_logp = None
@@ -577,7 +606,7 @@ def rejection_sample(policy: Policy, contexts: Sequence[Context], cfg: Config) -
     prompts = [policy.prompt(c.prompt) + PREFIXES[space] for c, space in jobs]
     responses = sample(policy, prompts, cfg.temperature, cfg)
     kept: dict[str, list[list[str]]] = defaultdict(list)
-    for (context, space), ids in zip(jobs, responses):
+    for (context, space), ids in zip(jobs, responses, strict=True):
         text = PREFIXES[space] + policy.decode(ids)
         if g_match(text, context):
             kept[space].append([context.prompt, text])
@@ -596,7 +625,7 @@ def strl_step(cfg: Config, contexts: Sequence[Context]) -> Step:
         prompts = [policy.prompt(c.prompt) for c in group]
         responses = sample(policy, prompts, cfg.temperature, cfg)
         texts = [policy.decode(r) for r in responses]
-        rewards = torch.tensor([g_match(t, c) for t, c in zip(texts, group)])
+        rewards = torch.tensor([g_match(t, c) for t, c in zip(texts, group, strict=True)])
         advantages = group_advantages(rewards, cfg.strl_group, eps=EPS_VERL)
         metrics = grpo_update(cfg, policy, ref, optimizer, prompts, responses, advantages)
         return {"reward": rewards.mean().item(), "tokens": float(np.mean([len(r) for r in responses])), **metrics}
@@ -609,7 +638,7 @@ def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) ->
     contexts = [c for c, _ in data]
     responses = sample(policy, [policy.prompt(c.prompt) for c in contexts], 0.0, cfg)
     examples, adopted = [], Counter()
-    for (context, space), ids in zip(data, responses):
+    for (context, space), ids in zip(data, responses, strict=True):
         text = policy.decode(ids)
         if space != "language" and g_match(text, context):
             examples.append([context.prompt, text])
@@ -640,14 +669,14 @@ def rollout(
     """Play every ``(task, seed)`` episode to the end; each turn, one batched generate over the live envs."""
     envs = [TextActionEnv(CraftWorld(task, max_ticks=cfg.max_ticks), codebook=codebook, max_calls=cfg.max_calls,
                           seed=seed) for task, seed in episodes]  # fmt: skip
-    observations = [env.reset(seed=seed)[0]["text"] for env, (_, seed) in zip(envs, episodes)]
+    observations = [env.reset(seed=seed)[0]["text"] for env, (_, seed) in zip(envs, episodes, strict=True)]
     results = [Episode(task, 0.0, [], [], [], 0) for task, _ in episodes]
     live = list(range(len(envs)))
     while live:
         prompts = [policy.prompt(observations[i]) for i in live]
         responses = sample(policy, prompts, temperature, cfg)
         still = []
-        for i, prompt, ids in zip(live, prompts, responses):
+        for i, prompt, ids in zip(live, prompts, responses, strict=True):
             obs, _, terminated, truncated, info = envs[i].step(policy.decode(ids))
             episode = results[i]
             episode.prompts.append(prompt)
@@ -675,7 +704,7 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
     def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, ref: Policy | None) -> dict[str, float]:
         chosen = np.random.choice(train_tasks, cfg.mtrl_tasks, replace=False)
         seeds = np.random.randint(1_000, 1_000_000, size=cfg.mtrl_tasks)
-        jobs = [(str(t), int(s)) for t, s in zip(chosen, seeds) for _ in range(cfg.mtrl_group)]
+        jobs = [(str(t), int(s)) for t, s in zip(chosen, seeds, strict=True) for _ in range(cfg.mtrl_group)]
         episodes = rollout(policy, jobs, cfg.temperature, cfg, codebook)
         returns = [episode_return(e, cfg) for e in episodes]
         rows = [(k, j) for k, e in enumerate(episodes) for j in range(len(e.responses))]
@@ -686,7 +715,9 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
         responses = [episodes[k].responses[j] for k, j in rows]
         metrics = grpo_update(cfg, policy, ref, optimizer, prompts, responses, advantages)
         calls = [s for e in episodes for s in e.spaces]
-        shares = {f"share_{s}": calls.count(s) / len(calls) for s in ("raw", "motion", "grounding", "language", "latent")}
+        shares = {
+            f"share_{s}": calls.count(s) / len(calls) for s in ("raw", "motion", "grounding", "language", "latent")
+        }
         return {
             "success": float(np.mean([e.success for e in episodes])),
             "return": float(np.mean(returns)),
@@ -776,7 +807,8 @@ def findings(results: dict[str, Any]) -> list[str]:
         lines.append(f"STRL raises OOD ASR: {'yes' if a > b else 'no'} (with STRL {a:.3f}, without {b:.3f})")
     before, after = results["cs2"]["ID/all"], results["crossha"]["ID/all"]
     lines.append(
-        f"Token penalty lowers tokens per episode: {'yes' if after['tokens_per_episode'] < before['tokens_per_episode'] else 'no'} "
+        "Token penalty lowers tokens per episode: "
+        f"{'yes' if after['tokens_per_episode'] < before['tokens_per_episode'] else 'no'} "
         f"(ID, {before['tokens_per_episode']:.1f} before MTRL, {after['tokens_per_episode']:.1f} after), "
         f"while ASR goes {before['ASR']:.3f} -> {after['ASR']:.3f}"
     )
@@ -822,7 +854,11 @@ def write_report(run: Run, results: dict[str, Any]) -> None:
         if model in results:
             for c in cats:
                 shares = [results[model][f"{s}/{c}"]["shares"] for s in ("ID", "OOD")]
-                md.append(f"| {ROWS[model]} | {c} | " + " | ".join(f"{np.mean([x[s] for x in shares]):.2f}" for s in SPACES) + " |")
+                md.append(
+                    f"| {ROWS[model]} | {c} | "
+                    + " | ".join(f"{np.mean([x[s] for x in shares]):.2f}" for s in SPACES)
+                    + " |"
+                )
     md.append("\n## Findings (as measured)\n")
     md += [f"- {line}" for line in facts]
     (run.dir / "results.md").write_text("\n".join(md) + "\n")
@@ -845,7 +881,9 @@ def plot(run: Run, results: dict[str, Any]) -> None:
             axes[1].plot(x, [m["tokens_per_episode"] for m in rows], label=stage)
         elif "reward" in rows[0]:
             axes[2].plot([m["iteration"] + 1 for m in rows], [m["reward"] for m in rows], label=stage)
-    for ax, title in zip(axes, ("MTRL success per iteration", "MTRL tokens per episode", "STRL reward 1{g=g*}")):
+    for ax, title in zip(
+        axes, ("MTRL success per iteration", "MTRL tokens per episode", "STRL reward 1{g=g*}"), strict=True
+    ):
         ax.set_title(title)
         ax.set_xlabel("iteration")
         ax.legend(fontsize=7)
@@ -855,7 +893,7 @@ def plot(run: Run, results: dict[str, Any]) -> None:
 
     models = [m for m in ROWS if m in results]
     fig, axes = plt.subplots(1, len(CATEGORIES), figsize=(5 * len(CATEGORIES), 5), sharey=True)
-    for ax, category in zip(axes, CATEGORIES):
+    for ax, category in zip(axes, CATEGORIES, strict=True):
         bottom = np.zeros(len(models))
         for space in SPACES:
             share = np.array([np.mean([results[m][f"{s}/{category}"]["shares"][space] for s in ("ID", "OOD")])
@@ -873,10 +911,8 @@ def plot(run: Run, results: dict[str, Any]) -> None:
 # The recipe, top to bottom.
 # ====================================================================================================
 
-DEVICE = torch.device("cpu")
 
-
-def train(cfg: Config, root: Path, tensorboard: bool = False) -> dict[str, Any]:
+def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = False) -> dict[str, Any]:
     """Run (or resume) every stage of ``cfg`` under ``root`` and return the evaluation of every model."""
     started = time.perf_counter()
     # 0. data: the codebook, then D_mix and the single-space datasets, from the same expert episodes
@@ -887,7 +923,7 @@ def train(cfg: Config, root: Path, tensorboard: bool = False) -> dict[str, Any]:
     else:
         codebook = fit_codebook(seeds, cfg.codebook_size)
         codebook.save(codebook_path)
-    run = Run(root, cfg, codebook, tensorboard)
+    run = Run(root, cfg, codebook, device, tensorboard)
     data = {p: expert_contexts(seeds, codebook, p) for p in (PIPELINES if cfg.baselines else ("mixed",))}
     d_mix = data["mixed"]
     tqdm.write(f"D_mix: {len(d_mix)} calls, spaces {dict(Counter(s for _, s in d_mix))}")
@@ -897,12 +933,12 @@ def train(cfg: Config, root: Path, tensorboard: bool = False) -> dict[str, Any]:
 
     # the base model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on our text
     if cfg.model is not None:
-        base = load_policy(cfg.model, codebook, DEVICE)
+        base = load_policy(cfg.model, codebook, device)
     elif run.progress("base") is not None:
         base = run.load("base")
     else:
         corpus = [c.prompt for c, _ in d_mix] + [t for c, _ in d_mix for t in c.labels.values()]
-        base = build_tiny_policy(cfg, corpus, codebook, DEVICE)
+        base = build_tiny_policy(cfg, corpus, codebook, device)
         run.save("base", base, None, {"iteration": 0, "done": True})
 
     # 1. mixed-space SFT on D_mix -> M_mix
@@ -911,9 +947,11 @@ def train(cfg: Config, root: Path, tensorboard: bool = False) -> dict[str, Any]:
     # 2. STRL. (a) rejection sampling in every space, rebalanced, SFT -> M_cs1
     rl_contexts = [c for c, _ in d_mix if "move(0, 0) and press()" not in c.labels["raw"]]  # no-op labels dropped
     rs_rng = np.random.default_rng(cfg.seed)
-    picked = [rl_contexts[i] for i in rs_rng.choice(len(rl_contexts), min(cfg.rs_contexts, len(rl_contexts)), replace=False)]
+    picked = [
+        rl_contexts[i] for i in rs_rng.choice(len(rl_contexts), min(cfg.rs_contexts, len(rl_contexts)), replace=False)
+    ]
     accepted = run.cached("data", "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg))
-    tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space, cap {accepted['cap']}")
+    tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space")
     m_cs1 = sft(run, "cs1", m_mix, examples(d_mix) + [tuple(e) for e in accepted["examples"]], cfg.finetune_steps)
     # (b) single-step GRPO with 1{g(a) = g(a*)} -> M_strl
     m_strl = train_stage(run, "strl", m_cs1, cfg.strl_iters, cfg.rl_lr, strl_step(cfg, rl_contexts), kl=True)
@@ -931,14 +969,16 @@ def train(cfg: Config, root: Path, tensorboard: bool = False) -> dict[str, Any]:
     if cfg.baselines:
         for space in ("raw", "grounding", "motion"):
             models[f"{space}_sft"] = sft(run, f"{space}_sft", base, examples(data[space]), cfg.sft_steps)
-            models[f"{space}_mtrl"] = train_stage(run, f"{space}_mtrl", models[f"{space}_sft"], cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True)
+            models[f"{space}_mtrl"] = train_stage(
+                run, f"{space}_mtrl", models[f"{space}_sft"], cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True
+            )
         models["nostrl_mtrl"] = train_stage(run, "nostrl_mtrl", m_mix, cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True)
 
     # 5. evaluation of every model on every task
     results = {}
     for name in tqdm([m for m in ROWS if m in models], desc="evaluate", leave=False):
         seed_everything(cfg.seed, "eval/" + name, 0)
-        results[name] = run.cached("eval", name, lambda: evaluate(models[name], cfg, codebook))
+        results[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, codebook))
         r = results[name]
         tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
                    f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
@@ -968,7 +1008,6 @@ def main(
     tensorboard: Annotated[bool, typer.Option(help="also log to runs/<name>/tensorboard")] = False,
 ) -> None:
     """Train CrossHA and its baselines on CraftWorld, evaluate them, and write runs/<name>/results.md."""
-    global DEVICE
     values: dict[str, Any] = dict(PRESETS[preset.value])
     for item in set_ or []:
         key, sep, value = item.partition("=")
@@ -985,7 +1024,6 @@ def main(
         raise typer.BadParameter(str(err)) from err
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise typer.BadParameter(f"--device {device}: torch sees no CUDA device")
-    DEVICE = torch.device(device)
     root = runs_dir / cfg.name
     saved = root / "config.json"
     if overwrite:
@@ -996,7 +1034,9 @@ def main(
         previous = Config.model_validate_json(saved.read_text())
         if previous != cfg:
             changed = sorted(k for k in Config.model_fields if getattr(previous, k) != getattr(cfg, k))
-            raise typer.BadParameter(f"{root} was started with a different config (fields {changed}); use another --name")
+            raise typer.BadParameter(
+                f"{root} was started with a different config (fields {changed}); use another --name"
+            )
     root.mkdir(parents=True, exist_ok=True)
     saved.write_text(cfg.model_dump_json(indent=1))
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -1004,7 +1044,7 @@ def main(
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()  # one bar per loop is ours; save_pretrained's would interleave
-    train(cfg, root, tensorboard)
+    train(cfg, root, torch.device(device), tensorboard)
 
 
 if __name__ == "__main__":

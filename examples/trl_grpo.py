@@ -24,11 +24,11 @@ from pathlib import Path
 
 import torch
 import trl
-from crossha_train import PRESETS, Config, build_tiny_policy, expert_contexts, fit_codebook, load_policy
 from datasets import Dataset
 
 from actionspaces.controllers import LatentCodebook
 from actionspaces.integrations.trl import action_match_reward_func, format_reward_func
+from crossha_train import PRESETS, Config, build_tiny_policy, expert_contexts, fit_codebook, load_policy
 
 
 def strl_dataset(seeds: list[int], codebook: LatentCodebook) -> Dataset:
@@ -36,7 +36,11 @@ def strl_dataset(seeds: list[int], codebook: LatentCodebook) -> Dataset:
     rows = [c for c, _ in expert_contexts(seeds, codebook, "mixed") if "move(0, 0) and press()" not in c.labels["raw"]]
     return Dataset.from_list(
         [
-            {"prompt": [{"role": "user", "content": c.prompt}], "solution": c.labels["raw"], "state": c.state.model_dump()}
+            {
+                "prompt": [{"role": "user", "content": c.prompt}],
+                "solution": c.labels["raw"],
+                "state": c.state.model_dump(),
+            }
             for c in rows
         ]
     )
@@ -51,7 +55,11 @@ def main() -> None:
     cfg = Config(**PRESETS["quick"])
     seeds = list(range(cfg.expert_seeds))
     codebook_path = args.model / "codebook.json" if args.model else None
-    codebook = LatentCodebook.load(codebook_path) if codebook_path and codebook_path.is_file() else fit_codebook(seeds, cfg.codebook_size)
+    codebook = (
+        LatentCodebook.load(codebook_path)
+        if codebook_path and codebook_path.is_file()
+        else fit_codebook(seeds, cfg.codebook_size)
+    )
     dataset = strl_dataset(seeds, codebook)
     device = torch.device("cpu")
     if args.model is not None:

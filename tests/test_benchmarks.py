@@ -46,3 +46,15 @@ def test_bench_env_smoke():
         check=True,
     )
     assert "ticks/s with text observations" in out.stdout and "frames/s" in out.stdout
+
+
+@pytest.mark.slow
+def test_bench_train_smoke():
+    pytest.importorskip("transformers")
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_train.py"), "--tasks", "1", "--group", "2", "--baseline-episodes", "1",
+         "--max-calls", "2"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| ")]
+    assert any("(baseline)" in r for r in rows) and any("(ours)" in r for r in rows) and "ratio" in rows[-1]

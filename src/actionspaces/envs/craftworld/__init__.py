@@ -9,9 +9,9 @@ from .tasks import CATEGORIES, TASKS, Task, get_task, tasks
 __all__ = [
     "CATEGORIES",
     "ITEMS",
+    "SPACES",
     "TASKS",
     "TEXT_CHARSET",
-    "SPACES",
     "CraftWorld",
     "Expert",
     "ExpertStep",
