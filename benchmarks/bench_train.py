@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--max-calls", type=int, default=40)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     trainer = load_trainer()
     from actionspaces.envs.craftworld import tasks
 
