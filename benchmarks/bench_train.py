@@ -61,15 +61,14 @@ def main() -> None:
     from actionspaces.envs.craftworld import tasks
 
     cfg = trainer.Config(**{**trainer.PRESETS["quick"], "max_calls": args.max_calls})
-    seeds = list(range(cfg.expert_seeds))
     if args.checkpoint is not None:
         codebook = trainer.LatentCodebook.load(args.checkpoint / "codebook.json")
         policy = trainer.load_policy(args.checkpoint, codebook, torch.device("cpu"))
     else:
-        codebook = trainer.fit_codebook(seeds, cfg.codebook_size)
-        data = trainer.expert_contexts(seeds, codebook, "mixed")
-        corpus = [c.prompt for c, _ in data] + [t for c, _ in data for t in c.labels.values()]
-        policy = trainer.build_tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
+        episodes = trainer.record_episodes(range(cfg.expert_seeds))
+        codebook = trainer.fit_codebook(episodes, cfg.codebook_size)
+        data = trainer.expert_contexts(episodes, codebook, "mixed")
+        policy = trainer.build_tiny_policy(cfg, trainer.tokenizer_corpus(data), codebook, torch.device("cpu"))
     train_tasks = [t.id for t in tasks("train")]
     jobs = [(train_tasks[(3 * i) % len(train_tasks)], 100 + i) for i in range(args.tasks) for _ in range(args.group)]
     batched = measure(trainer, policy, jobs, cfg, codebook, batched=True)

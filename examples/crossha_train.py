@@ -54,7 +54,7 @@ from tqdm.auto import tqdm
 from actionspaces import ViewState
 from actionspaces.controllers import LatentCodebook
 from actionspaces.envs import CraftWorld, TextActionEnv
-from actionspaces.envs.craftworld import CATEGORIES, label_step, record_expert, tasks
+from actionspaces.envs.craftworld import CATEGORIES, ExpertStep, Task, label_step, record_expert, tasks
 from actionspaces.grpo import (
     EPS_VERL,
     action_match_reward,
@@ -168,6 +168,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: CrossHA's, or one space
+SPACES = ("language", "grounding", "motion", "latent", "raw", "none")  # "none": nothing executable
 
 # ====================================================================================================
 # 0. Data: expert trajectories, labelled in every space (the paper labels with SAM/MineCLIP; the
@@ -185,7 +186,15 @@ class Context:
     labels: dict[str, str]  # space -> response text
 
 
-def expert_contexts(seeds: Sequence[int], codebook: LatentCodebook, pipeline: str) -> list[tuple[Context, str]]:
+Episodes = list[tuple[Task, list[ExpertStep]]]
+
+
+def record_episodes(seeds: Sequence[int]) -> Episodes:
+    """The expert's episode on every training task from each seed (recorded once, shared by every dataset)."""
+    return [(task, record_expert(task, seed)) for task in tasks("train") for seed in seeds]
+
+
+def expert_contexts(episodes: Episodes, codebook: LatentCodebook, pipeline: str) -> list[tuple[Context, str]]:
     """Walk every training task's expert episode as the agent would: one call, then as many ticks as it covers.
 
     The ``mixed`` pipeline answers each call in a space drawn uniformly among those that can express the
@@ -194,31 +203,33 @@ def expert_contexts(seeds: Sequence[int], codebook: LatentCodebook, pipeline: st
     """
     rng = np.random.default_rng(len(pipeline))
     out: list[tuple[Context, str]] = []
-    for task in tasks("train"):
-        for seed in seeds:
-            steps = record_expert(task, seed)
-            t = 0
-            while t < len(steps):
-                labels = label_step(steps, t, codebook)
-                if pipeline == "mixed":
-                    space = str(rng.choice(sorted(labels)))
-                else:
-                    space = pipeline if pipeline in labels else "raw"
-                env = steps[t].env
-                context = Context(task.id, env.text(), env.view_state(), {k: v.text for k, v in labels.items()})
-                out.append((context, space))
-                t += labels[space].ticks
+    for task, steps in episodes:
+        t = 0
+        while t < len(steps):
+            labels = label_step(steps, t, codebook)
+            if pipeline == "mixed":
+                space = str(rng.choice(sorted(labels)))
+            else:
+                space = pipeline if pipeline in labels else "raw"
+            env = steps[t].env
+            context = Context(task.id, env.text(), env.view_state(), {k: v.text for k, v in labels.items()})
+            out.append((context, space))
+            t += labels[space].ticks
     return out
 
 
-def fit_codebook(seeds: Sequence[int], size: int) -> LatentCodebook:
+def fit_codebook(episodes: Episodes, size: int) -> LatentCodebook:
     """The latent space's codebook: k-means over 4-tick chunks of the expert's actions."""
     chunks = []
-    for task in tasks("train"):
-        for seed in seeds:
-            actions = [s.action for s in record_expert(task, seed)]
-            chunks += [actions[i : i + 4] for i in range(0, len(actions) - 3, 2)]
+    for _, steps in episodes:
+        actions = [s.action for s in steps]
+        chunks += [actions[i : i + 4] for i in range(0, len(actions) - 3, 2)]
     return LatentCodebook.fit(chunks, size=size, seed=0)
+
+
+def strl_contexts(data: Sequence[tuple[Context, str]]) -> list[Context]:
+    """The RL decision points: D_mix's contexts without the no-op ground truths (CrossAgent filters them)."""
+    return [c for c, _ in data if "move(0, 0) and press()" not in c.labels["raw"]]
 
 
 # ====================================================================================================
@@ -258,6 +269,11 @@ class Policy:
 
 def latent_tokens(codebook: LatentCodebook) -> list[str]:
     return [f"<|latent_{i}|>" for i in range(codebook.size)]
+
+
+def tokenizer_corpus(data: Sequence[tuple[Context, str]]) -> list[str]:
+    """What the tiny tokenizer is trained on: every observation and every space's label of it."""
+    return [c.prompt for c, _ in data] + [text for c, _ in data for text in c.labels.values()]
 
 
 def build_tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, device: torch.device) -> Policy:
@@ -364,10 +380,10 @@ def response_logprobs(
     ids = torch.zeros(len(rows), width, dtype=torch.long)
     attention = torch.zeros(len(rows), width, dtype=torch.long)
     mask = torch.zeros(len(rows), width - 1)
-    for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
-        ids[i, : len(p) + len(r)] = torch.tensor(p + r)
-        attention[i, : len(p) + len(r)] = 1
-        mask[i, len(p) - 1 : len(p) + len(r) - 1] = 1  # position t predicts token t + 1
+    for i, (p, row) in enumerate(zip(prompts, rows, strict=True)):
+        ids[i, : len(row)] = torch.tensor(row)
+        attention[i, : len(row)] = 1
+        mask[i, len(p) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
     ids, attention = ids.to(device), attention.to(device)
     logits = model(input_ids=ids, attention_mask=attention).logits
     return token_logprobs(logits[:, :-1], ids[:, 1:]), mask.to(device)
@@ -428,12 +444,13 @@ class Run:
         return load_policy(self.checkpoint(name), self.codebook, self.device)
 
     def restore(self, name: str, optimizer: torch.optim.Optimizer) -> None:
-        """The optimizer and RNG state of a checkpoint (weights only: it was written by this script)."""
+        """The optimizer state of a checkpoint (weights only: it was written by this script).
+
+        The saved RNG state is not restored: every iteration re-seeds from (seed, stage, iteration)
+        before it draws, so the state a killed run left is never used again.
+        """
         state = torch.load(self.checkpoint(name) / "trainer_state.pt", weights_only=False)
         optimizer.load_state_dict(state["optimizer"])
-        random.setstate(state["rng"]["python"])
-        np.random.set_state(state["rng"]["numpy"])
-        torch.set_rng_state(state["rng"]["torch"])
 
     def log(self, stage: str, iteration: int, metrics: dict[str, float]) -> None:
         line = {"stage": stage, "iteration": iteration, **{k: round(float(v), 6) for k, v in metrics.items()}}
@@ -691,6 +708,12 @@ def rollout(
     return results
 
 
+def call_shares(episodes: Sequence[Episode]) -> dict[str, float]:
+    """The share of calls executed in each space (``"none"``: the call had nothing executable)."""
+    calls = [s or "none" for e in episodes for s in e.spaces]
+    return {s: calls.count(s) / len(calls) for s in SPACES}
+
+
 def episode_return(episode: Episode, cfg: Config) -> float:
     tokens = [len(r) for r in episode.responses]
     unparsed = sum(space is None for space in episode.spaces)
@@ -714,10 +737,7 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
         prompts = [episodes[k].prompts[j] for k, j in rows]
         responses = [episodes[k].responses[j] for k, j in rows]
         metrics = grpo_update(cfg, policy, ref, optimizer, prompts, responses, advantages)
-        calls = [s for e in episodes for s in e.spaces]
-        shares = {
-            f"share_{s}": calls.count(s) / len(calls) for s in ("raw", "motion", "grounding", "language", "latent")
-        }
+        shares = {f"share_{s}": v for s, v in call_shares(episodes).items() if s != "none"}
         return {
             "success": float(np.mean([e.success for e in episodes])),
             "return": float(np.mean(returns)),
@@ -734,24 +754,25 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
 # 5. Evaluation: every task, ID (training tasks) and OOD (held out), per category.
 # ====================================================================================================
 
-SPACES = ("language", "grounding", "motion", "latent", "raw", "none")
-
 
 def evaluate(policy: Policy, cfg: Config, codebook: LatentCodebook) -> dict[str, Any]:
     """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
-    split_of = {t.id: ("ID" if t.split == "train" else "OOD") for t in tasks("all")}
-    jobs = [(t, 1_000_000 + s) for t in split_of for s in range(cfg.eval_seeds)]
+    task_of = {t.id: t for t in tasks("all")}
+    jobs = [(t, 1_000_000 + s) for t in task_of for s in range(cfg.eval_seeds)]
     episodes = rollout(policy, jobs, cfg.eval_temperature, cfg, codebook)
     summary: dict[str, Any] = {}
-    for split in ("ID", "OOD"):
+    for split, registry_split in (("ID", "train"), ("OOD", "eval")):
         for category in (*CATEGORIES, "all"):
-            group = [e for e in episodes if split_of[e.task] == split and category in ("all", e.task.split(":")[0])]
+            group = [
+                e
+                for e in episodes
+                if task_of[e.task].split == registry_split and category in ("all", task_of[e.task].category)
+            ]
             if not group:
                 continue
             solved = defaultdict(bool)
             for e in group:
                 solved[e.task] |= e.success > 0
-            calls = [s or "none" for e in group for s in e.spaces]
             tokens = [len(r) for e in group for r in e.responses]
             summary[f"{split}/{category}"] = {
                 "FT": float(np.mean(list(solved.values()))),
@@ -760,7 +781,7 @@ def evaluate(policy: Policy, cfg: Config, codebook: LatentCodebook) -> dict[str,
                 "tokens_per_episode": float(np.mean([sum(map(len, e.responses)) for e in group])),
                 "calls_per_episode": float(np.mean([len(e.responses) for e in group])),
                 "ticks_per_episode": float(np.mean([e.ticks for e in group])),
-                "shares": {s: calls.count(s) / len(calls) for s in SPACES},
+                "shares": call_shares(group),
                 "episodes": len(group),
             }
     return summary
@@ -916,15 +937,15 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     """Run (or resume) every stage of ``cfg`` under ``root`` and return the evaluation of every model."""
     started = time.perf_counter()
     # 0. data: the codebook, then D_mix and the single-space datasets, from the same expert episodes
-    seeds = list(range(cfg.expert_seeds))
+    episodes = record_episodes(range(cfg.expert_seeds))
     codebook_path = root / "codebook.json"
     if codebook_path.is_file():
         codebook = LatentCodebook.load(codebook_path)
     else:
-        codebook = fit_codebook(seeds, cfg.codebook_size)
+        codebook = fit_codebook(episodes, cfg.codebook_size)
         codebook.save(codebook_path)
     run = Run(root, cfg, codebook, device, tensorboard)
-    data = {p: expert_contexts(seeds, codebook, p) for p in (PIPELINES if cfg.baselines else ("mixed",))}
+    data = {p: expert_contexts(episodes, codebook, p) for p in (PIPELINES if cfg.baselines else ("mixed",))}
     d_mix = data["mixed"]
     tqdm.write(f"D_mix: {len(d_mix)} calls, spaces {dict(Counter(s for _, s in d_mix))}")
 
@@ -937,15 +958,14 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     elif run.progress("base") is not None:
         base = run.load("base")
     else:
-        corpus = [c.prompt for c, _ in d_mix] + [t for c, _ in d_mix for t in c.labels.values()]
-        base = build_tiny_policy(cfg, corpus, codebook, device)
+        base = build_tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
         run.save("base", base, None, {"iteration": 0, "done": True})
 
     # 1. mixed-space SFT on D_mix -> M_mix
     m_mix = sft(run, "mix", base, examples(d_mix), cfg.sft_steps)
 
     # 2. STRL. (a) rejection sampling in every space, rebalanced, SFT -> M_cs1
-    rl_contexts = [c for c, _ in d_mix if "move(0, 0) and press()" not in c.labels["raw"]]  # no-op labels dropped
+    rl_contexts = strl_contexts(d_mix)
     rs_rng = np.random.default_rng(cfg.seed)
     picked = [
         rl_contexts[i] for i in rs_rng.choice(len(rl_contexts), min(cfg.rs_contexts, len(rl_contexts)), replace=False)
@@ -1039,7 +1059,6 @@ def main(
             )
     root.mkdir(parents=True, exist_ok=True)
     saved.write_text(cfg.model_dump_json(indent=1))
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()

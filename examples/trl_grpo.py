@@ -28,12 +28,22 @@ from datasets import Dataset
 
 from actionspaces.controllers import LatentCodebook
 from actionspaces.integrations.trl import action_match_reward_func, format_reward_func
-from crossha_train import PRESETS, Config, build_tiny_policy, expert_contexts, fit_codebook, load_policy
+from crossha_train import (
+    PRESETS,
+    Config,
+    Context,
+    build_tiny_policy,
+    expert_contexts,
+    fit_codebook,
+    load_policy,
+    record_episodes,
+    strl_contexts,
+    tokenizer_corpus,
+)
 
 
-def strl_dataset(seeds: list[int], codebook: LatentCodebook) -> Dataset:
+def strl_dataset(contexts: list[Context]) -> Dataset:
     """Conversational prompts of D_mix's decision points, their expert raw action and view state."""
-    rows = [c for c, _ in expert_contexts(seeds, codebook, "mixed") if "move(0, 0) and press()" not in c.labels["raw"]]
     return Dataset.from_list(
         [
             {
@@ -41,7 +51,7 @@ def strl_dataset(seeds: list[int], codebook: LatentCodebook) -> Dataset:
                 "solution": c.labels["raw"],
                 "state": c.state.model_dump(),
             }
-            for c in rows
+            for c in contexts
         ]
     )
 
@@ -53,20 +63,20 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("runs/trl_grpo"))
     args = parser.parse_args()
     cfg = Config(**PRESETS["quick"])
-    seeds = list(range(cfg.expert_seeds))
+    episodes = record_episodes(range(cfg.expert_seeds))
     codebook_path = args.model / "codebook.json" if args.model else None
     codebook = (
         LatentCodebook.load(codebook_path)
         if codebook_path and codebook_path.is_file()
-        else fit_codebook(seeds, cfg.codebook_size)
+        else fit_codebook(episodes, cfg.codebook_size)
     )
-    dataset = strl_dataset(seeds, codebook)
+    d_mix = expert_contexts(episodes, codebook, "mixed")
+    dataset = strl_dataset(strl_contexts(d_mix))
     device = torch.device("cpu")
     if args.model is not None:
         policy = load_policy(args.model, codebook, device)
     else:
-        corpus = [row["prompt"][0]["content"] for row in dataset] + list(dataset["solution"])
-        policy = build_tiny_policy(cfg, corpus, codebook, device)
+        policy = build_tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
     with tempfile.TemporaryDirectory() as tmp:  # GRPOTrainer loads the policy (and its reference) from a path
         policy.model.save_pretrained(tmp)
         policy.tokenizer.save_pretrained(tmp)
