@@ -51,7 +51,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tqdm.auto import tqdm
 
-from actionspaces import ViewState
+from actionspaces import RawSpace, ViewState
 from actionspaces.controllers import LatentCodebook
 from actionspaces.envs import CraftWorld, TextActionEnv
 from actionspaces.envs.craftworld import CATEGORIES, ExpertStep, Task, label_step, record_expert, tasks
@@ -228,8 +228,13 @@ def fit_codebook(episodes: Episodes, size: int) -> LatentCodebook:
 
 
 def strl_contexts(data: Sequence[tuple[Context, str]]) -> list[Context]:
-    """The RL decision points: D_mix's contexts without the no-op ground truths (CrossAgent filters them)."""
-    return [c for c, _ in data if "move(0, 0) and press()" not in c.labels["raw"]]
+    """The RL decision points: D_mix's contexts without the no-op ground truths (CrossAgent filters them).
+
+    A no-op is judged on the canonical action, not the text: ``move(0, 0) and press() and click(left)``
+    (an attack tick while mining) is kept.
+    """
+    raw = RawSpace()
+    return [c for c, _ in data if not raw.canonicalize(raw.parse(c.labels["raw"])).is_noop]
 
 
 # ====================================================================================================

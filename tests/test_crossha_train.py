@@ -157,3 +157,19 @@ def test_trl_example_runs_grpo_steps_with_our_rewards(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(x for x in result.stdout.splitlines() if "GRPO steps on" in x)
     assert line.startswith("2 GRPO steps") and (tmp_path / "out" / "config.json").is_file()
+
+
+def test_strl_contexts_drop_only_true_no_ops() -> None:
+    trainer = _load()
+    from actionspaces import ViewState
+
+    def context(raw: str):
+        return (trainer.Context("mine_block:dirt", "obs", ViewState(), {"raw": raw}), "raw")
+
+    data = [
+        context("Action: move(0, 0) and press()"),
+        context("Action: move(0, 0) and press() and click(left)"),
+        context("Action: move(3, 0) and press()"),
+    ]
+    kept = [c.labels["raw"] for c in trainer.strl_contexts(data)]
+    assert kept == ["Action: move(0, 0) and press() and click(left)", "Action: move(3, 0) and press()"]
