@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-all lint demo bench clean
+.PHONY: test test-all lint docs demo bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch only ever as the pinned CPU wheel, even when another package asks for it
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,train,trl,examples]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,train,trl,examples,constrained,docs]"
 	touch $(STAMP)
 
 ## make test: the default (fast) test suite.
@@ -26,6 +26,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
+## make docs: the documentation site (mkdocs, material theme, API reference from docstrings) into site/.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 ## make demo: the main job, the reference trainer's quick preset on CraftWorld (runs/quick/results.md).
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python examples/crossha_train.py --preset quick --resume
@@ -34,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site

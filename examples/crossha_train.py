@@ -18,11 +18,14 @@ Run it:
     python examples/crossha_train.py --preset quick            # about 5 minutes on 2 CPU cores
     python examples/crossha_train.py --preset paper --device cuda
     python examples/crossha_train.py --preset quick --resume   # continue runs/quick after a kill
+    python examples/crossha_train.py --preset quick --constrained --name quick-constrained
 
 Everything lands in ``runs/<name>/``: ``config.json``, ``checkpoints/<model>/`` (model, tokenizer,
 optimizer, RNG state, codebook), ``metrics.jsonl``, ``results.json``, ``results.md`` and PNG plots.
 Only the library's public API is used: the spaces and ``ChainSpace`` through ``TextActionEnv``, the
-controllers, CraftWorld and its expert labellers, and ``actionspaces.grpo``.
+controllers, CraftWorld and its expert labellers, ``actionspaces.grpo``, and with ``--constrained``
+``actionspaces.decoding``: every model then samples only strings its pipeline's grammar allows, and GRPO
+scores them under the same masks.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import shutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,8 +54,9 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tqdm.auto import tqdm
 
-from actionspaces import RawSpace, ViewState
+from actionspaces import ChainSpace, GroundingSpace, LanguageSpace, LatentSpace, MotionSpace, RawSpace, ViewState
 from actionspaces.controllers import LatentCodebook
+from actionspaces.decoding import GrammarConstraint, masked_token_logprobs
 from actionspaces.envs import CraftWorld, TextActionEnv
 from actionspaces.envs.craftworld import CATEGORIES, ExpertStep, Task, label_step, record_expert, tasks
 from actionspaces.grpo import (
@@ -119,6 +123,8 @@ class Config(BaseModel):
     eval_seeds: int = Field(1, ge=1)
     eval_temperature: float = Field(0.4, ge=0)  # verl's validation temperature
     baselines: bool = True
+    # decode under each pipeline's generation grammar (llguidance masks; GRPO uses the masked log-probs)
+    constrained: bool = False
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -256,6 +262,7 @@ class Policy:
     model: Any  # a transformers PreTrainedModel
     tokenizer: Any  # a transformers PreTrainedTokenizer(Fast)
     device: torch.device
+    constraint: Any = None  # an actionspaces.decoding.GrammarConstraint with --constrained
 
     def prompt(self, observation: str) -> str:
         """The chat-formatted prompt for one observation (the checkpoint's own chat template)."""
@@ -269,7 +276,7 @@ class Policy:
         return self.tokenizer.decode([i for i in ids if i != self.tokenizer.eos_token_id], skip_special_tokens=False)
 
     def copy(self) -> Policy:
-        return Policy(copy.deepcopy(self.model), self.tokenizer, self.device)
+        return Policy(copy.deepcopy(self.model), self.tokenizer, self.device, self.constraint)
 
 
 def latent_tokens(codebook: LatentCodebook) -> list[str]:
@@ -363,6 +370,8 @@ def sample(policy: Policy, prompts: Sequence[str], temperature: float, cfg: Conf
             padding_side="left",
             add_special_tokens=False,
         ).to(policy.device)
+        if policy.constraint is not None:
+            options["logits_processor"] = [policy.constraint.logits_processor()]
         generated = model.generate(
             **batch,
             max_new_tokens=cfg.max_new_tokens,
@@ -377,9 +386,17 @@ def sample(policy: Policy, prompts: Sequence[str], temperature: float, cfg: Conf
 
 
 def response_logprobs(
-    model: Any, prompts: Sequence[list[int]], responses: Sequence[list[int]], device: torch.device
+    model: Any,
+    prompts: Sequence[list[int]],
+    responses: Sequence[list[int]],
+    device: torch.device,
+    constraint: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token log-probs of each response given its prompt, ``(B, T)``, and the response mask."""
+    """Per-token log-probs of each response given its prompt, ``(B, T)``, and the response mask.
+
+    With a grammar ``constraint`` the response tokens are scored under the masked (renormalised)
+    distribution they were sampled from.
+    """
     rows = [p + r for p, r in zip(prompts, responses, strict=True)]
     width = max(map(len, rows))
     ids = torch.zeros(len(rows), width, dtype=torch.long)
@@ -390,8 +407,14 @@ def response_logprobs(
         attention[i, : len(row)] = 1
         mask[i, len(p) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
     ids, attention = ids.to(device), attention.to(device)
-    logits = model(input_ids=ids, attention_mask=attention).logits
-    return token_logprobs(logits[:, :-1], ids[:, 1:]), mask.to(device)
+    logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1]
+    if constraint is None:
+        return token_logprobs(logits, ids[:, 1:]), mask.to(device)
+    bitmask = torch.full((len(rows), width - 1, constraint.words), -1, dtype=torch.int32)  # prompt: unmasked
+    for i, (p, masks) in enumerate(zip(prompts, constraint.replay_masks(responses), strict=True)):
+        n = len(responses[i])
+        bitmask[i, len(p) - 1 : len(p) - 1 + n] = masks[:n]
+    return masked_token_logprobs(logits, ids[:, 1:], bitmask), mask.to(device)
 
 
 # ====================================================================================================
@@ -495,9 +518,12 @@ def train_stage(run: Run, name: str, parent: Policy, iterations: int, lr: float,
     """Run ``step`` for ``iterations`` iterations from ``parent``, checkpointing after each (or resume)."""
     progress = run.progress(name)
     if progress is not None and progress["done"]:
-        return run.load(name)
+        return replace(run.load(name), constraint=parent.constraint)
     reference = parent if kl else None  # the frozen policy the KL term keeps close to
-    policy, start = (parent.copy(), 0) if progress is None else (run.load(name), progress["iteration"])
+    if progress is None:
+        policy, start = parent.copy(), 0
+    else:
+        policy, start = replace(run.load(name), constraint=parent.constraint), progress["iteration"]
     optimizer = torch.optim.AdamW(policy.model.parameters(), lr=lr, weight_decay=0.01)
     if progress is not None:
         run.restore(name, optimizer)
@@ -518,6 +544,35 @@ def seed_everything(seed: int, stage: str, iteration: int) -> None:
     random.seed(value)
     np.random.seed(value)
     torch.manual_seed(value)
+
+
+# ====================================================================================================
+# Constrained decoding (--constrained): each pipeline writes one level per call, in the spaces its data
+# teaches; a model can then only write actions that parse.
+# ====================================================================================================
+
+PIPELINE_SPACES: dict[str, tuple[str, ...]] = {
+    "mixed": ("language", "grounding", "motion", "latent", "raw"),
+    "raw": ("raw",),
+    "grounding": ("grounding", "raw"),  # single-space data falls back to raw where the space cannot say it
+    "motion": ("motion", "raw"),
+}
+Grammars = dict[tuple[str, ...], GrammarConstraint]
+
+
+def build_grammars(policy: Policy, codebook: LatentCodebook) -> Grammars:
+    """A compiled grammar per pipeline, and per single space (rejection sampling forces a space)."""
+    chain = ChainSpace([RawSpace(), GroundingSpace(), MotionSpace(), LanguageSpace(),
+                        LatentSpace(codebook_size=codebook.size)])  # fmt: skip
+    keys = {*PIPELINE_SPACES.values(), *((space,) for space in PREFIXES)}
+    vocab = policy.model.config.vocab_size
+    return {k: GrammarConstraint.for_space(policy.tokenizer, chain, spaces=k, single=True, vocab_size=vocab)
+            for k in keys}  # fmt: skip
+
+
+def constrained(policy: Policy, grammars: Grammars | None, pipeline: str) -> Policy:
+    """``policy`` sampling under its pipeline's grammar (unchanged without ``grammars``)."""
+    return policy if grammars is None else replace(policy, constraint=grammars[PIPELINE_SPACES[pipeline]])
 
 
 # ====================================================================================================
@@ -580,17 +635,17 @@ def grpo_update(
     batches = [b for b in np.array_split(order, cfg.minibatches) if len(b)]
     with torch.no_grad():
         policy.model.eval()
-        old = [response_logprobs(policy.model, [prompt_ids[i] for i in b], [responses[i] for i in b], policy.device)[0]
-               for b in batches]  # fmt: skip
+        old = [response_logprobs(policy.model, [prompt_ids[i] for i in b], [responses[i] for i in b], policy.device,
+                                 policy.constraint)[0] for b in batches]  # fmt: skip
     policy.model.train()
     totals: dict[str, float] = defaultdict(float)
     for b, old_logp in zip(batches, old, strict=True):
         p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
-        logp, mask = response_logprobs(policy.model, p, r, policy.device)
+        logp, mask = response_logprobs(policy.model, p, r, policy.device, policy.constraint)
         ref_logp = None
         if reference is not None and cfg.kl_coef > 0:
             with torch.no_grad():
-                ref_logp = response_logprobs(reference.model, p, r, policy.device)[0]
+                ref_logp = response_logprobs(reference.model, p, r, policy.device, policy.constraint)[0]
         loss, metrics = policy_loss(
             logp, old_logp, advantages[b].to(policy.device), mask,
             clip_low=cfg.clip, dual_clip=3.0, ref_logp=ref_logp, beta=cfg.kl_coef if ref_logp is not None else 0.0,
@@ -618,18 +673,30 @@ def g_match(response: str, context: Context) -> float:
     return action_match_reward(response, context.labels["raw"], state=context.state, mode="openha_strl")
 
 
-def rejection_sample(policy: Policy, contexts: Sequence[Context], cfg: Config) -> dict[str, Any]:
+def rejection_sample(
+    policy: Policy, contexts: Sequence[Context], cfg: Config, grammars: Grammars | None = None
+) -> dict[str, Any]:
     """Diversity-enhanced data: candidates forced to start in each space; keep those g-equivalent to the expert.
 
-    Language has no first tick to compare (a skill is closed-loop), so its examples stay D_mix's. The kept
-    candidates are rebalanced: no space contributes more than the median count of the spaces that have any.
+    The space is forced by its prefix at the end of the prompt or, with ``grammars``, by that space's
+    grammar. Language has no first tick to compare (a skill is closed-loop), so its examples stay D_mix's.
+    The kept candidates are rebalanced: no space contributes more than the median count of the spaces
+    that have any.
     """
     jobs = [(c, space) for c in contexts for space in PREFIXES]
-    prompts = [policy.prompt(c.prompt) + PREFIXES[space] for c, space in jobs]
-    responses = sample(policy, prompts, cfg.temperature, cfg)
+    if grammars is None:
+        prompts = [policy.prompt(c.prompt) + PREFIXES[space] for c, space in jobs]
+        responses = sample(policy, prompts, cfg.temperature, cfg)
+        texts = [PREFIXES[space] + policy.decode(ids) for (_, space), ids in zip(jobs, responses, strict=True)]
+    else:  # one batch per space, each under that space's grammar (which writes the prefix itself)
+        by_space = {
+            space: iter(sample(replace(policy, constraint=grammars[(space,)]),
+                               [policy.prompt(c.prompt) for c in contexts], cfg.temperature, cfg))
+            for space in PREFIXES
+        }  # fmt: skip
+        texts = [policy.decode(next(by_space[space])) for _, space in jobs]
     kept: dict[str, list[list[str]]] = defaultdict(list)
-    for (context, space), ids in zip(jobs, responses, strict=True):
-        text = PREFIXES[space] + policy.decode(ids)
+    for (context, space), text in zip(jobs, texts, strict=True):
         if g_match(text, context):
             kept[space].append([context.prompt, text])
     counts = {space: len(kept[space]) for space in PREFIXES}
@@ -965,9 +1032,10 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     else:
         base = build_tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
         run.save("base", base, None, {"iteration": 0, "done": True})
+    grammars = build_grammars(base, codebook) if cfg.constrained else None
 
     # 1. mixed-space SFT on D_mix -> M_mix
-    m_mix = sft(run, "mix", base, examples(d_mix), cfg.sft_steps)
+    m_mix = sft(run, "mix", constrained(base, grammars, "mixed"), examples(d_mix), cfg.sft_steps)
 
     # 2. STRL. (a) rejection sampling in every space, rebalanced, SFT -> M_cs1
     rl_contexts = strl_contexts(d_mix)
@@ -975,7 +1043,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     picked = [
         rl_contexts[i] for i in rs_rng.choice(len(rl_contexts), min(cfg.rs_contexts, len(rl_contexts)), replace=False)
     ]
-    accepted = run.cached("data", "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg))
+    accepted = run.cached("data", "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg, grammars))
     tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space")
     m_cs1 = sft(run, "cs1", m_mix, examples(d_mix) + [tuple(e) for e in accepted["examples"]], cfg.finetune_steps)
     # (b) single-step GRPO with 1{g(a) = g(a*)} -> M_strl
@@ -993,7 +1061,9 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     # 4. baselines, same budgets: single-space SFT then MTRL; CrossHA without STRL (M_mix straight into MTRL)
     if cfg.baselines:
         for space in ("raw", "grounding", "motion"):
-            models[f"{space}_sft"] = sft(run, f"{space}_sft", base, examples(data[space]), cfg.sft_steps)
+            models[f"{space}_sft"] = sft(
+                run, f"{space}_sft", constrained(base, grammars, space), examples(data[space]), cfg.sft_steps
+            )
             models[f"{space}_mtrl"] = train_stage(
                 run, f"{space}_mtrl", models[f"{space}_sft"], cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True
             )
@@ -1031,6 +1101,9 @@ def main(
     overwrite: Annotated[bool, typer.Option(help="delete runs/<name> and start again")] = False,
     runs_dir: Annotated[Path, typer.Option(help="where runs are written")] = Path("runs"),
     tensorboard: Annotated[bool, typer.Option(help="also log to runs/<name>/tensorboard")] = False,
+    constrained: Annotated[
+        bool, typer.Option(help="sample under each pipeline's grammar (the 'constrained' extra: llguidance)")
+    ] = False,
 ) -> None:
     """Train CrossHA and its baselines on CraftWorld, evaluate them, and write runs/<name>/results.md."""
     values: dict[str, Any] = dict(PRESETS[preset.value])
@@ -1043,6 +1116,8 @@ def main(
         values["name"] = name
     if model is not None:
         values["model"] = model
+    if constrained:
+        values["constrained"] = True
     try:
         cfg = Config(**values)
     except ValidationError as err:

@@ -30,6 +30,16 @@ def test_grammar_command():
     assert runner.invoke(app, ["grammar", "nope"]).exit_code == 2
 
 
+def test_grammar_command_prints_generation_grammars():
+    out = runner.invoke(app, ["grammar", "chain", "--generation", "--spaces", "raw,grounding"])
+    assert out.exit_code == 0
+    assert out.output.startswith('start: "Grounding: " grounding start_after0 | "Action: " raw')
+    assert "<|point_start|>" in out.output and "motion" not in out.output
+    unknown = runner.invoke(app, ["grammar", "chain", "--generation", "--spaces", "raw,foo"])
+    assert unknown.exit_code == 2 and "unknown space(s) ['foo']" in unknown.output
+    assert runner.invoke(app, ["grammar", "raw", "--spaces", "raw"]).exit_code == 2
+
+
 def test_validate_counts_and_exit_codes(tmp_path):
     good = tmp_path / "good.jsonl"
     good.write_text('{"text": "Action: press(w)"}\n\n{"text": "Motion: jump"}\n')

@@ -173,3 +173,50 @@ def test_strl_contexts_drop_only_true_no_ops() -> None:
     ]
     kept = [c.labels["raw"] for c in trainer.strl_contexts(data)]
     assert kept == ["Action: move(0, 0) and press() and click(left)", "Action: move(3, 0) and press()"]
+
+
+def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask(tmp_path: Path) -> None:
+    pytest.importorskip("llguidance")
+    import torch
+
+    from actionspaces import ChainSpace
+    from actionspaces.controllers import LatentCodebook
+    from actionspaces.envs.craftworld import record_expert
+    from tiny_lm import tiny_model, tiny_tokenizer
+
+    trainer = _load()
+    tokenizer = tiny_tokenizer()
+    tiny_model(tokenizer, max_positions=512).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    actions = [s.action for s in record_expert("mine_block:dirt", 0)]
+    codebook = LatentCodebook.fit([actions[i : i + 4] for i in range(0, len(actions) - 3)], size=4)
+    policy = trainer.load_policy(tmp_path, codebook, torch.device("cpu"))
+    grammars = trainer.build_grammars(policy, codebook)
+    cfg = trainer.Config(**trainer.PRESETS["ci"], max_new_tokens=200)
+    chain = ChainSpace()
+    for pipeline, spaces in trainer.PIPELINE_SPACES.items():
+        constrained = trainer.constrained(policy, grammars, pipeline)
+        prompts = [policy.prompt("task: mine_block:dirt")] * 16
+        responses = trainer.sample(constrained, prompts, 1.0, cfg)
+        for ids in responses:
+            assert ids[-1] == policy.tokenizer.eos_token_id, "a response was cut: raise max_new_tokens"
+            parsed = chain.parse(policy.decode(ids))
+            assert parsed.ok and len(parsed.levels) == 1 and parsed.spaces[0] in spaces, parsed.text
+    logp, mask = trainer.response_logprobs(
+        policy.model, policy.encode(prompts), responses, policy.device, constrained.constraint
+    )
+    free, _ = trainer.response_logprobs(policy.model, policy.encode(prompts), responses, policy.device)
+    inside = mask.bool()
+    assert bool(torch.isfinite(logp[inside]).all()) and bool((logp[inside] >= free[inside] - 1e-5).all())
+    assert bool((logp[inside] > free[inside] + 1e-3).any())  # the mask removed probability mass
+
+
+@pytest.mark.timeout(600)
+def test_ci_preset_runs_constrained(tmp_path: Path) -> None:
+    pytest.importorskip("llguidance")
+    result = _run("--preset", "ci", "--constrained", "--set", "baselines=false", "--name", "cic", runs=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = tmp_path / "cic"
+    assert json.loads((root / "config.json").read_text())["constrained"] is True
+    assert {m["stage"] for m in _metrics(root)} >= {"mix", "strl", "crossha"}
+    assert json.loads((root / "results.json").read_text())["models"]["crossha"]["ID/all"]["episodes"] > 0

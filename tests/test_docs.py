@@ -1,8 +1,13 @@
-"""Every ``>>>`` example in the docs, the README and the docstrings is executed."""
+"""Every code block of the docs and the README is checked: ``>>>`` examples (and the docstrings') run."""
 
 import doctest
 import importlib
 import pkgutil
+import re
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +35,89 @@ def test_docstring_examples(name):
 def test_docs_exist_for_every_space():
     for space in ("raw", "grounding", "motion", "language", "latent", "chain"):
         assert (ROOT / "docs" / "spaces" / f"{space}.md").is_file()
+
+
+# ------------------------------------------------------------------------------------------------------
+# Every other code block. ``python`` blocks are doctests (above) or include a file a test runs;
+# ``console`` blocks are run and their output compared; ``bash`` blocks are commands: the cheap ones run,
+# the long ones (training, benchmarks: minutes to hours) are checked against their own ``--help`` (every
+# option used must exist) and are themselves run by tests/test_crossha_train.py and test_benchmarks.py.
+# ``text`` and ``lark`` blocks are output, layouts and grammars, not code.
+# ------------------------------------------------------------------------------------------------------
+
+FENCE = re.compile(r"^```(?P<lang>[\w-]*)\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
+NOT_CODE = {"text", "lark"}
+BIN = Path(sys.executable).parent
+
+
+def blocks(lang):
+    return [
+        pytest.param(page, m["body"], id=f"{page.relative_to(ROOT)}:{m.start()}")
+        for page in PAGES
+        for m in FENCE.finditer(page.read_text(encoding="utf-8"))
+        if m["lang"] == lang
+    ]
+
+
+def test_every_code_block_has_a_known_kind():
+    kinds = {m["lang"] for page in PAGES for m in FENCE.finditer(page.read_text(encoding="utf-8"))}
+    assert kinds <= {"python", "console", "bash"} | NOT_CODE, kinds
+
+
+@pytest.mark.parametrize(("page", "body"), blocks("python"))
+def test_python_blocks_are_doctests_or_included_files(page, body):
+    included = re.findall(r'^--8<-- "(.+)"$', body, re.MULTILINE)
+    assert ">>>" in body or included, f"a python block of {page.name} that nothing executes"
+    for path in included:
+        assert (ROOT / path).is_file() and (ROOT / path).suffix == ".py"
+
+
+@pytest.mark.parametrize(("page", "body"), blocks("console"))
+def test_console_blocks_print_what_they_show(page, body):
+    for command, expected in re.findall(r"^\$ (.+)\n((?:(?!\$ ).*\n)*)", body, re.MULTILINE):
+        argv = shlex.split(command)
+        assert argv[0] == "actionspaces", f"only actionspaces commands run in console blocks: {command}"
+        out = subprocess.run(
+            [str(BIN / "actionspaces"), *argv[1:]], capture_output=True, text=True, cwd=ROOT, check=False
+        )
+        assert out.returncode in (0, 1), out.stderr
+        if expected.strip():
+            assert out.stdout.rstrip() == expected.rstrip(), command
+        else:
+            assert out.stdout.strip(), command
+
+
+def _check_command(argv):
+    if argv[0] == "make":
+        for target in argv[1:]:
+            dry = subprocess.run(["make", "-n", target], capture_output=True, text=True, cwd=ROOT, check=False)
+            assert dry.returncode == 0, f"make {target}: {dry.stderr}"
+        return
+    if argv[0] == "actionspaces":
+        argv = [str(BIN / "actionspaces"), *argv[1:]]
+        assert subprocess.run([*argv[:2], "--help"], capture_output=True, cwd=ROOT, check=False).returncode == 0
+        return
+    assert argv[0].endswith("python"), f"unknown command in a bash block: {argv}"
+    script = ROOT / argv[1]
+    assert script.is_file(), f"{argv[1]} does not exist"
+    help_text = subprocess.run(
+        [sys.executable, str(script), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"COLUMNS": "200", "PATH": str(BIN), "HF_HUB_OFFLINE": "1"},
+        check=False,
+    )
+    assert help_text.returncode == 0, help_text.stderr
+    for option in (a.split("=")[0] for a in argv[2:] if a.startswith("--")):
+        assert option in help_text.stdout, f"{argv[1]} has no option {option}"
+
+
+@pytest.mark.parametrize(("page", "body"), blocks("bash"))
+def test_bash_blocks_are_valid_commands(page, body):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    for line in body.splitlines():
+        command = line.split("#", 1)[0].strip()
+        if command:
+            _check_command(shlex.split(command))

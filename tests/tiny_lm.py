@@ -17,7 +17,7 @@ CORPUS = [
 ] * 20
 
 
-def tiny_tokenizer():
+def tiny_tokenizer(extra_specials=(), corpus=CORPUS):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -25,14 +25,15 @@ def tiny_tokenizer():
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     specials = ["<|endoftext|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|point_start|>", "<|point_end|>"]
+    specials += [t for t in extra_specials if t not in specials]
     trainer = trainers.BpeTrainer(
         vocab_size=300, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
     )
-    tok.train_from_iterator(CORPUS, trainer)
+    tok.train_from_iterator(corpus, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
 
 
-def tiny_model(tokenizer, seed=0):
+def tiny_model(tokenizer, seed=0, max_positions=256):
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -44,7 +45,7 @@ def tiny_model(tokenizer, seed=0):
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=256,
+        max_position_embeddings=max_positions,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,

@@ -3,7 +3,7 @@
 Parse what a vision-language-action model writes into typed actions, map any action space onto the
 canonical MineRL env action, and judge actions with one action-space-independent comparator.
 
-Example:
+Examples:
     >>> import actionspaces as asp
     >>> text = "Grounding: Mine <|point_start|>(500,500)<|point_end|>\\nAction: move(0, 0) and press() and click(left)"
     >>> chain = asp.parse(text)

@@ -27,7 +27,7 @@ class CameraQuantizer:
         binsize: ``B``, the bin width in the mu-law-encoded domain.
         mu: the mu-law compression parameter (> 0).
 
-    Example:
+    Examples:
         >>> VPT_CAMERA.n_bins, VPT_CAMERA.null_bin
         (11, 5)
         >>> int(VPT_CAMERA.encode(1.0)), round(float(VPT_CAMERA.decode(6)), 4)

@@ -70,7 +70,7 @@ class CanonicalAction(BaseModel):
     Immutable and hashable. Build it directly, from an env dict with :meth:`from_env`, or get it from any
     action space's ``canonicalize``.
 
-    Example:
+    Examples:
         >>> a = CanonicalAction(buttons={"forward", "attack"}, camera=(0.0, 2.85))
         >>> a.to_env()["forward"], a.to_env()["camera"].tolist()
         (1, [0.0, 2.8499999046325684])

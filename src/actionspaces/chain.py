@@ -90,7 +90,7 @@ class Level:
 class Chain:
     """A parsed response: its levels in textual order, and what went wrong where.
 
-    Example:
+    Examples:
         >>> chain = parse("Motion: turn left\\n, Action: move(-5, 0) and press()")
         >>> [level.space for level in chain.levels], chain.executable.space, chain.ok
         (['motion', 'raw'], 'raw', True)
@@ -152,7 +152,7 @@ class ChainSpace:
         spaces: the leaf spaces, at most one per name; the five CrossHA spaces by default.
         execution_order: space names from the one executed first when present to the last.
 
-    Example:
+    Examples:
         >>> cs = ChainSpace([RawSpace(), GroundingSpace()])
         >>> chain = cs.parse("Grounding: Explore\\nAction: move(0, 0) and press(w)")
         >>> sorted(cs.canonicalize(chain).buttons)
@@ -374,7 +374,7 @@ def default_chain() -> ChainSpace:
 def parse(text: str) -> Chain:
     """Parse a model's response with the default :class:`ChainSpace` of the five CrossHA spaces.
 
-    Example:
+    Examples:
         >>> chain = parse("<|im_start|>assistant\\nMotion: turn right\\n, Action: move(17, 0) and press()<|im_end|>")
         >>> chain.executable.action
         RawAction(dx=17.0, dy=0.0, buttons=frozenset())

@@ -43,7 +43,7 @@ def _space_names() -> list[str]:
 def error_kind(error: ParseError) -> str:
     """A grouping key for an error: its space and its message with quoted text and numbers masked.
 
-    Example:
+    Examples:
         >>> from actionspaces import parse
         >>> error_kind(parse("Action: press(jump)").errors[0])
         "raw: unknown key '…'"
@@ -112,13 +112,34 @@ def parse(
 
 
 @app.command()
-def grammar(space: Annotated[str, typer.Argument(help="raw, grounding, motion, language or latent")]) -> None:
-    """Print a space's Lark grammar."""
-    spaces = {s.name: s for s in default_spaces()}
-    if space not in spaces:
-        typer.echo(f"unknown space {space!r}; choose one of {', '.join(spaces)}", err=True)
+def grammar(
+    space: Annotated[str, typer.Argument(help="raw, grounding, motion, language or latent (chain with --generation)")],
+    generation: Annotated[
+        bool, typer.Option("--generation", help="the llguidance grammar of the canonical output, for decoding")
+    ] = False,
+    spaces: Annotated[
+        str | None, typer.Option(help="with --generation and chain: the spaces it may use, e.g. raw,grounding")
+    ] = None,
+) -> None:
+    """Print a space's Lark grammar (the parser's, or with --generation the one constrained decoding uses)."""
+    if generation:
+        from .decoding import generation_grammar
+
+        try:
+            names = [n.strip() for n in spaces.split(",")] if spaces is not None else None
+            typer.echo(generation_grammar(space, spaces=names), nl=False)
+        except ValueError as err:
+            typer.echo(str(err), err=True)
+            raise typer.Exit(2) from None
+        return
+    known = {s.name: s for s in default_spaces()}
+    if space not in known:
+        typer.echo(f"unknown space {space!r}; choose one of {', '.join(known)}", err=True)
         raise typer.Exit(2)
-    typer.echo(spaces[space].grammar)
+    if spaces is not None:
+        typer.echo("--spaces restricts a chain's generation grammar: add --generation", err=True)
+        raise typer.Exit(2)
+    typer.echo(known[space].grammar)
 
 
 @app.command()

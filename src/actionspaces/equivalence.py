@@ -48,12 +48,17 @@ def equivalent(
         quantizer: when given, camera components match when they fall in the same bin instead.
         mode: ``"tolerance"`` or ``"openha_strl"`` (see the module docstring).
 
-    Example:
+    Examples:
         >>> a = CanonicalAction(camera=(0.0, 19 * 0.15))   # move(19, 0)
         >>> b = CanonicalAction(camera=(0.0, 2.9))
         >>> equivalent(a, b), equivalent(a, b, camera_tol_deg=0.1), equivalent(a, b, mode="openha_strl")
         (False, True, True)
     """
+    for what, action in (("predicted", predicted), ("target", target)):
+        if not isinstance(action, CanonicalAction):
+            raise TypeError(
+                f"{what} must be a CanonicalAction (space.canonicalize(action)), got {type(action).__name__}"
+            )
     if mode == "openha_strl":
         keys = OPENHA_NULL_KEYS | target.buttons
         if (predicted.buttons & keys) != (target.buttons & keys):

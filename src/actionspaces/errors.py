@@ -28,7 +28,7 @@ class ParseError(ActionSpacesError, ValueError):
         expected: Human-readable descriptions of what would have been accepted at ``position``.
         space: Name of the action space that rejected the text, if any.
 
-    Example:
+    Examples:
         >>> from actionspaces import RawSpace, ParseError
         >>> try:
         ...     RawSpace().parse("Action: move(4, x)")

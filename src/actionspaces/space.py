@@ -17,6 +17,7 @@ import re
 from abc import ABC, abstractmethod
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -74,11 +75,12 @@ def header_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
 class ActionSpace(ABC, Generic[A]):
     """Base class of every action space: parse text into a typed action ``A`` and back.
 
-    Subclasses set the class attributes ``name``, ``prefix``, ``grammar_name`` and ``action_type``,
-    provide a Lark transformer in :meth:`_transformer`, and implement :meth:`render_body`,
-    :meth:`canonicalize` and :meth:`sample`.
+    Subclasses set the class attributes ``name``, ``prefix``, ``action_type`` and their grammar (``grammar_name``
+    for a grammar shipped in ``actionspaces/grammars/``, or ``grammar_path`` for a ``.lark`` file of
+    their own), provide a Lark transformer in :meth:`_transformer`, and implement :meth:`render_body`,
+    :meth:`canonicalize` and :meth:`sample`. ``examples/custom_space.py`` is a complete one.
 
-    Example:
+    Examples:
         >>> from actionspaces import RawSpace
         >>> space = RawSpace()
         >>> action = space.parse("Action: move(19, 0) and press(w)")
@@ -91,6 +93,8 @@ class ActionSpace(ABC, Generic[A]):
     name: ClassVar[str]
     prefix: ClassVar[str]
     grammar_name: ClassVar[str]
+    #: A custom space's own ``.lark`` file; when set it is used instead of ``grammar_name``.
+    grammar_path: ClassVar[str | Path | None] = None
     action_type: ClassVar[type[BaseModel]]
     #: Descriptions of regex terminals for error messages (terminal name → words).
     terminal_descriptions: ClassVar[dict[str, str]] = {}
@@ -104,7 +108,16 @@ class ActionSpace(ABC, Generic[A]):
     @property
     def grammar(self) -> str:
         """The Lark grammar (source text) of this space's action body."""
-        return grammar_source(self.grammar_name)
+        return type(self)._grammar_text()
+
+    @classmethod
+    def _grammar_text(cls) -> str:
+        if cls.grammar_path is None:
+            return grammar_source(cls.grammar_name)
+        path = Path(cls.grammar_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{cls.__name__}.grammar_path: no grammar file at {path}")
+        return path.read_text(encoding="utf-8")
 
     @classmethod
     def _transformer(cls) -> Transformer[Any, Any]:
@@ -240,7 +253,7 @@ class ActionSpace(ABC, Generic[A]):
 def _compiled(space_type: type[ActionSpace[Any]]) -> Lark:
     """One LALR parser per space class, with its transformer applied inline (no parse tree is built)."""
     return Lark(
-        grammar_source(space_type.grammar_name),
+        space_type._grammar_text(),
         parser="lalr",
         lexer="contextual",
         transformer=space_type._transformer(),

@@ -23,7 +23,7 @@ class ViewState(BaseModel):
     Defaults are MineRL / MineStudio's: a 640×360 frame, 70° vertical field of view, the cursor at the
     screen centre.
 
-    Example:
+    Examples:
         >>> ViewState(gui_open=True, cursor=(100.0, 50.0)).cursor
         (100.0, 50.0)
     """
@@ -60,7 +60,7 @@ class ViewState(BaseModel):
 def wrap_degrees(angle: float) -> float:
     """``angle`` wrapped to ``[-180, 180)``.
 
-    Example:
+    Examples:
         >>> wrap_degrees(190.0), wrap_degrees(-180.0)
         (-170.0, -180.0)
     """

@@ -11,7 +11,7 @@ TASK_CATEGORIES = ("mine_block", "kill_entity", "craft_item", "use_item", "picku
 def parse_task(task: str) -> tuple[str, str]:
     """Split an OpenHA task id ``"category:item"``.
 
-    Example:
+    Examples:
         >>> parse_task("mine_block:oak_log")
         ('mine_block', 'oak_log')
     """

@@ -36,7 +36,7 @@ class VPTTokenizer:
     Args:
         quantizer: the camera quantizer; VPT's 11-bin mu-law by default.
 
-    Example:
+    Examples:
         >>> tok = VPTTokenizer()
         >>> tok.encode(CanonicalAction(buttons={"forward"}, camera=(0.3, -0.3)))
         (289, 70)

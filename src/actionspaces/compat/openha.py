@@ -38,7 +38,7 @@ def openha_decode_raw(text: str) -> dict[str, Any]:
     The dict has OpenHA's null-action keys (0/1 ints), ``camera`` as a float64 ``[pitch, yaw]`` array, and
     ``ESC``/``swapHands`` only when pressed.
 
-    Example:
+    Examples:
         >>> openha_decode_raw("Action: move(dx='4.0', dy='-1.0') and keyDown(keys=(keyboard.w))")["forward"]
         0
     """

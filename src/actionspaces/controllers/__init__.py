@@ -42,7 +42,7 @@ def default_controllers(
 ) -> dict[str, Controller[Any]]:
     """One controller per space with craftworld.md's defaults (latent only when a codebook is given).
 
-    Example:
+    Examples:
         >>> sorted(default_controllers())
         ['grounding', 'language', 'motion', 'raw']
     """

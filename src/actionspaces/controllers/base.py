@@ -29,7 +29,7 @@ class Controller(ABC, Generic[A]):
     and whether it is the last one. One model call is one action, so a controller decides how many ticks
     a call is worth.
 
-    Example:
+    Examples:
         >>> from actionspaces import MotionSpace
         >>> from actionspaces.envs import CraftWorld
         >>> from actionspaces.controllers import MotionController

@@ -28,7 +28,7 @@ class GroundingController(Controller[GroundingAction]):
     reach; ``move to`` only turns (or moves the cursor); ``Explore`` walks forward for ``explore_ticks``;
     ``no-op`` waits one tick. A point that shows no object only turns the view towards it.
 
-    Example:
+    Examples:
         >>> from actionspaces.envs import CraftWorld
         >>> from actionspaces.controllers import execute
         >>> env = CraftWorld("craft_item:stick"); _ = env.reset(seed=0)

@@ -44,7 +44,7 @@ class LatentCodebook:
     Satisfies :class:`~actionspaces.spaces.ChunkDecoder`, so ``LatentSpace(decoder=codebook)`` can
     canonicalize latent actions.
 
-    Example:
+    Examples:
         >>> fwd, turn = CanonicalAction(buttons=frozenset({"forward"})), CanonicalAction(camera=(0.0, 5.0))
         >>> book = LatentCodebook.fit([[fwd] * 4, [turn] * 4, [fwd] * 4], size=2)
         >>> book.size, book.encode([turn] * 4)

@@ -17,7 +17,7 @@ __all__ = ["MotionController", "RawController"]
 class RawController(Controller[RawAction]):
     """One tick: the raw action itself.
 
-    Example:
+    Examples:
         >>> from actionspaces.envs import CraftWorld
         >>> env = CraftWorld(); _ = env.reset(seed=0)
         >>> c = RawController(); c.start(RawSpace().parse("Action: move(20, 0) and press(w)"), env)

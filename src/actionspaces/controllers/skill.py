@@ -36,7 +36,7 @@ _ALIASES = {
 def parse_skill(text: str) -> tuple[str, str] | None:
     """``(category, target)`` a skill phrase asks for, or ``None`` when it names no known skill.
 
-    Example:
+    Examples:
         >>> parse_skill("chop the oak tree"), parse_skill("hunt 2 cows nearby"), parse_skill("dance")
         (('mine_block', 'oak_log'), ('kill_entity', 'cow'), None)
     """

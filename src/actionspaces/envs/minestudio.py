@@ -52,7 +52,7 @@ def to_sim_action(
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """MineStudio's form of ``action``, and the pressed buttons it cannot express.
 
-    Example:
+    Examples:
         >>> act = CanonicalAction(buttons=frozenset({"forward", "drop"}), camera=(0.0, 3.0))
         >>> env, dropped = to_sim_action(act)
         >>> env["forward"], env["camera"].tolist(), sorted(dropped), "drop" in env
@@ -83,7 +83,7 @@ def _clip10(value: float) -> float:
 def inventory_counts(inventory: Mapping[Any, Any]) -> dict[str, int]:
     """Item → total count from MineStudio's ``{slot: {"type": name, "quantity": n}}`` (empty: ``none``/``air``).
 
-    Example:
+    Examples:
         >>> inventory_counts({0: {"type": "oak_log", "quantity": 3}, 5: {"type": "oak_log", "quantity": 2},
         ...                   1: {"type": "none", "quantity": 0}, 2: {"type": "minecraft:stick", "quantity": 4}})
         {'oak_log': 5, 'stick': 4}
@@ -105,7 +105,7 @@ def inventory_counts(inventory: Mapping[Any, Any]) -> dict[str, int]:
 def reward_config(task: str) -> list[dict[str, Any]]:
     """The ``RewardsCallback`` entry that pays 1 once, on the first increment of the task's counter.
 
-    Example:
+    Examples:
         >>> entry = reward_config("mine_block:oak_log")[0]
         >>> entry["event"], entry["objects"], entry["reward"], entry["max_reward_times"]
         ('mine_block', ['oak_log'], 1.0, 1)

@@ -42,7 +42,7 @@ class TextActionEnv(gym.Env[dict[str, Any], str]):
     ``tokens`` (this call, when counted), and the running ``calls``, ``total_ticks``, ``total_tokens``,
     plus the simulator's own info.
 
-    Example:
+    Examples:
         >>> env = TextActionEnv(CraftWorld("mine_block:oak_log"), token_counter=lambda s: len(s.split()))
         >>> _ = env.reset(seed=0)
         >>> _, _, _, _, info = env.step("Motion: turn right")

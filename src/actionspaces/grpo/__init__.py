@@ -3,7 +3,7 @@
 Advantages (single-step, trajectory-level, GiGPO steps), the clipped policy loss with TRL's and verl's
 options and normalisers, memory-lean per-token log-probs, the CrossHA rewards and the token cost.
 
-Example:
+Examples:
     >>> import torch
     >>> from actionspaces.grpo import group_advantages, policy_loss
     >>> adv = group_advantages(torch.tensor([1.0, 0.0, 1.0, 1.0]), 2)

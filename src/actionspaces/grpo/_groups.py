@@ -33,7 +33,7 @@ def hashable(value: object) -> Hashable:
 def group_index(groups: GroupSpec, n: int, *, what: str = "groups") -> tuple[torch.Tensor, int]:
     """``(index, num_groups)``: a dense id in ``[0, num_groups)`` for each of ``n`` rows.
 
-    Example:
+    Examples:
         >>> group_index(2, 4)
         (tensor([0, 0, 1, 1]), 2)
         >>> group_index(["b", "a", "b"], 3)

@@ -81,7 +81,7 @@ def group_advantages(
     Returns:
         Advantages of shape ``(N,)``, finite everywhere.
 
-    Example:
+    Examples:
         >>> group_advantages(torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0, 1.0]), 3)
         tensor([ 1.1545, -0.5773, -0.5773,  0.0000,  0.0000,  0.0000])
     """
@@ -146,7 +146,7 @@ def trajectory_advantages(
             the statistics, so long trajectories weigh more).
         scale, eps, singleton: as in :func:`group_advantages`.
 
-    Example:
+    Examples:
         >>> scores = torch.tensor([1.0, 1.0, 1.0, 0.0])   # trajectory a: 3 turns, b: 1 turn
         >>> trajectory_advantages(scores, [0, 0, 0, 0], ["a", "a", "a", "b"])
         tensor([ 0.7071,  0.7071,  0.7071, -0.7071])
@@ -203,7 +203,7 @@ def step_advantages(
         mode: ``"mean_norm"`` (x − mean, GiGPO's default) or ``"mean_std_norm"`` ((x − mean)/(std + eps)).
         eps: added to the std in ``"mean_std_norm"``.
 
-    Example:
+    Examples:
         >>> r = torch.tensor([0.0, 1.0, 0.0, 0.0])          # two trajectories of two turns
         >>> step_advantages(r, [0] * 4, ["a", "a", "b", "b"], ["s0", "s1", "s0", "s2"], gamma=0.5)
         tensor([ 0.2500,  0.0000, -0.2500,  0.0000])
@@ -251,7 +251,7 @@ def _discounted_returns(rewards: torch.Tensor, t_index: torch.Tensor, n_traj: in
 def broadcast_to_tokens(advantages: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Spread one advantage per row over that row's tokens: ``advantages[:, None] * mask``.
 
-    Example:
+    Examples:
         >>> broadcast_to_tokens(torch.tensor([2.0, -1.0]), torch.tensor([[1, 1, 0], [1, 0, 0]]))
         tensor([[ 2.,  2.,  0.],
                 [-1.,  0.,  0.]])

@@ -59,7 +59,7 @@ def token_logprobs(
     Returns:
         Float32 log-probs shaped like ``ids``; differentiable with respect to ``logits``.
 
-    Example:
+    Examples:
         >>> logits = torch.tensor([[[0.0, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0]]])
         >>> token_logprobs(logits, torch.tensor([[1, 0]]))
         tensor([[-1.3863, -0.3408]])
@@ -251,7 +251,7 @@ def token_logprobs_from_hidden(
         Float32 log-probs shaped like ``ids``, differentiable with respect to ``hidden``, ``weight`` and
         ``bias``; equal to the naive ``log_softmax(lm_head(hidden)).gather(...)`` in value and gradient.
 
-    Example:
+    Examples:
         >>> hidden, head = torch.randn(2, 3, 8), torch.nn.Linear(8, 50, bias=False)
         >>> ids = torch.randint(0, 50, (2, 3))
         >>> naive = torch.log_softmax(head(hidden), -1).gather(-1, ids[..., None]).squeeze(-1)

@@ -66,7 +66,7 @@ def kl_penalty(
     (ref − logp) − 1`` (Schulman's low-variance estimator, TRL's only KL). ``clamp="verl"`` applies verl's
     clamps to k3: the log difference to ±20 and the result to ±10; TRL clamps nothing.
 
-    Example:
+    Examples:
         >>> kl_penalty(torch.tensor([-1.0]), torch.tensor([-2.0]))
         tensor([0.3679])
     """
@@ -105,7 +105,7 @@ def aggregate(
     See the module docstring for each formula. Masked entries never reach the result, even when they
     hold NaN. An empty batch gives 0.
 
-    Example:
+    Examples:
         >>> l = torch.tensor([[1.0, 1.0, 1.0, 1.0], [4.0, 0.0, 0.0, 0.0]])
         >>> m = torch.tensor([[1, 1, 1, 1], [1, 0, 0, 0]])
         >>> aggregate(l, m, "dapo"), aggregate(l, m, "grpo"), aggregate(l, m, "dr_grpo", max_length=4)
@@ -213,7 +213,7 @@ def policy_loss(
         ``clip_frac_low``, ``clip_frac_high``, ``clip_frac`` (TRL's ``clip_ratio/*``), ``dual_clip_frac``
         (tokens whose loss the delta or dual clip capped) and ``ratio_mean`` / ``ratio_min`` / ``ratio_max``.
 
-    Example:
+    Examples:
         >>> logp = torch.log(torch.tensor([[0.5, 0.5], [0.5, 0.5]])).requires_grad_()
         >>> old = torch.log(torch.tensor([[0.25, 0.5], [0.5, 0.5]]))
         >>> loss, metrics = policy_loss(logp, old, torch.tensor([1.0, -1.0]), torch.ones(2, 2), aggregation="grpo")

@@ -45,7 +45,7 @@ def action_match_reward(
     Raises:
         ValueError: ``solution`` does not parse or cannot be executed (the message names why).
 
-    Example:
+    Examples:
         >>> action_match_reward("Action: move(0, 0) and press(w)", "Motion: move forward")
         1.0
         >>> action_match_reward("Action: move(0, 0) and press(", "Motion: move forward")
@@ -70,7 +70,7 @@ def format_reward(completion: str | Chain, *, chain: ChainSpace | None = None, p
     Each level that fails to parse is one error, as is each piece of text outside any level and a
     response with no level at all.
 
-    Example:
+    Examples:
         >>> format_reward("Motion: turn left\\nAction: move(1, 0) and press()")
         0.0
         >>> format_reward("Motion: spin around\\nAction: move(1, 0) and press(")
@@ -86,7 +86,7 @@ def format_reward(completion: str | Chain, *, chain: ChainSpace | None = None, p
 def episode_success(info: Mapping[str, Any], task: str) -> float:
     """1.0 when the MineStudio-style counter of ``task`` in ``info`` is positive (RewardsCallback's rule).
 
-    Example:
+    Examples:
         >>> episode_success({"mine_block": {"oak_log": 1}, "craft_item": {}}, "mine_block:oak_log")
         1.0
         >>> episode_success({"mine_block": {"oak_log": 1}, "craft_item": {}}, "craft_item:stick")

@@ -23,7 +23,7 @@ class TokenCounter:
         tokenizer: an object with ``encode(text, add_special_tokens=False)`` (any Hugging Face tokenizer),
             or a callable returning the ids (or their number) for a text.
 
-    Example:
+    Examples:
         >>> counter = TokenCounter(str.split)
         >>> counter("Action: move(0, 0) and press(w)"), counter.count_ids([[5, 6, 7, 0]], mask=[[1, 1, 1, 0]])
         (5, 3)
@@ -93,7 +93,7 @@ def token_penalized_return(success: bool | float, tokens: int | Sequence[int], l
         tokens: the policy tokens of the whole trajectory, or one count per turn.
         lam: λ >= 0, the cost of one token.
 
-    Example:
+    Examples:
         >>> token_penalized_return(True, [12, 30, 8], lam=0.001)
         0.95
     """

@@ -13,7 +13,7 @@ __all__ = ["completion_text", "view_state"]
 def completion_text(completion: Any) -> str:
     """The text of a completion: a string, or (conversational format) the last assistant message.
 
-    Example:
+    Examples:
         >>> completion_text([{"role": "assistant", "content": "Motion: jump"}])
         'Motion: jump'
     """
@@ -34,7 +34,7 @@ def completion_text(completion: Any) -> str:
 def view_state(value: Any) -> ViewState | None:
     """A :class:`ViewState` from ``None``, a ``ViewState`` or a mapping of its fields (a dataset column).
 
-    Example:
+    Examples:
         >>> view_state({"gui_open": True}).gui_open
         True
     """

@@ -5,7 +5,7 @@ TRL calls each reward function with keyword arguments only: ``prompts``, ``compl
 ``list[float | None]``, one entry per completion; ``None`` (a row without a reference) is "not
 applicable", which TRL leaves out of the group statistics.
 
-Example:
+Examples:
     >>> reward = action_match_reward_func()
     >>> reward(prompts=["p", "p"], completions=["Action: move(0, 0) and press(w)", "Skill: dance"],
     ...        completion_ids=[[1], [2]], solution=["Motion: move forward", "Motion: move forward"])

@@ -5,7 +5,7 @@ verl calls ``compute_score(data_source, solution_str, ground_truth, extra_info)`
 of :class:`~actionspaces.ViewState` fields), ``"mode"`` (``"tolerance"`` or ``"openha_strl"``) and
 ``"camera_tol_deg"``.
 
-Example:
+Examples:
     >>> compute_score("craftworld", "Action: move(0, 0) and press(w)", "Motion: move forward")
     1.0
 """

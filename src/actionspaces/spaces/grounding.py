@@ -53,7 +53,7 @@ class Point(BaseModel):
     ``x = floor((px + 0.5)·1000/W)``. For frames up to 1000 px, ``to_pixels(from_pixels(p)) == p`` for every
     pixel; the other way round several grid points share a pixel.
 
-    Example:
+    Examples:
         >>> Point(x=512, y=300).to_pixels(640, 360)
         (328, 108)
         >>> Point.from_pixels(328, 108, 640, 360)
@@ -140,7 +140,7 @@ class GroundingCommand(BaseModel):
 class GroundingAction(BaseModel):
     """A grounding action: one or more commands, executed in order.
 
-    Example:
+    Examples:
         >>> a = GroundingSpace().parse("Grounding: Mine <|point_start|>(512,300)<|point_end|>")
         >>> a.commands[0].verb, a.commands[0].target
         ('mine', Point(x=512.0, y=300.0))
@@ -203,7 +203,7 @@ class GroundingSpace(ActionSpace[GroundingAction]):
             at, so the first tick interacts instead of turning.
         max_length: longest accepted body, in characters.
 
-    Example:
+    Examples:
         >>> space = GroundingSpace()
         >>> ref = "<|object_ref_start|>empty slot<|object_ref_end|>"
         >>> a = space.parse(f"Grounding: move_camera {ref}<|point_start|>(881,558)<|point_end|>")

@@ -23,7 +23,7 @@ SkillResolver = Callable[["LanguageAction", ViewState | None], CanonicalAction]
 class LanguageAction(BaseModel):
     """A skill in words: one stripped, non-empty line.
 
-    Example:
+    Examples:
         >>> LanguageSpace().parse("Skill: chop the oak tree").text
         'chop the oak tree'
     """

@@ -29,7 +29,7 @@ class ChunkDecoder(Protocol):
 class LatentAction(BaseModel):
     """A sequence of codebook indices.
 
-    Example:
+    Examples:
         >>> LatentSpace(codebook_size=512).parse("Latent: <|latent_12|><|latent_407|>").codes
         (12, 407)
     """

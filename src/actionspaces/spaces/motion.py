@@ -40,7 +40,7 @@ class MotionAction(BaseModel):
     ``gui`` records the GUI wording (``cursor move``, ``operate gui``, ``choose``) and is only allowed
     with a camera direction or a click, the words that carry it.
 
-    Example:
+    Examples:
         >>> MotionSpace().render(MotionAction(forward_back="forward", stance="sprint", look_x="left", attack=True))
         'Motion: move forward, sprint, turn left, attack / mine'
     """
@@ -198,7 +198,7 @@ class MotionSpace(ActionSpace[MotionAction]):
         cursor_deg: camera degrees per tick for ``cursor move`` (GUI; 3° ≈ 20 px at 6.667 px/°).
         max_length: longest accepted body, in characters.
 
-    Example:
+    Examples:
         >>> space = MotionSpace()
         >>> a = space.parse("Motion: move backward, place / use, switch hotbar 3")
         >>> space.render(a)

@@ -63,7 +63,7 @@ _EXPECTED_CLICKS = tuple(CLICK_NAMES)
 class RawAction(BaseModel):
     """A raw action: a camera move in mouse units and the set of held buttons.
 
-    Example:
+    Examples:
         >>> a = RawAction(dx=19, buttons={"forward", "attack"})
         >>> RawSpace().render(a)
         'Action: move(19, 0) and press(w) and click(left)'
@@ -272,7 +272,7 @@ class RawSpace(ActionSpace[RawAction]):
     (bare, quoted, ``keyboard.``-prefixed names), ``keyDown(keys=(…))``, ``click(left|right|middle)``
     (also ``button=``), items joined by ``and`` or ``,``; ``no_op``/``no-op``; and the reserved-token form.
 
-    Example:
+    Examples:
         >>> space = RawSpace()
         >>> a = space.parse("Action: move(dx='4.0', dy='-1.0') and keyDown(keys=(keyboard.left.control, keyboard.w))")
         >>> sorted(a.buttons), a.dx, a.dy

@@ -149,7 +149,7 @@ def stack_size(item: str) -> int:
 def mining_ticks(block: str, held: str | None) -> tuple[int, bool]:
     """``(ticks, drops)``: how long ``held`` takes to break ``block``, and whether the block drops.
 
-    Example:
+    Examples:
         >>> mining_ticks("oak_log", None), mining_ticks("stone", None), mining_ticks("stone", "wooden_pickaxe")
         ((60, True), (150, False), (23, True))
     """

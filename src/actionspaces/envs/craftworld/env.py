@@ -91,7 +91,7 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         pov: put the rendered frame in every observation (``render()`` always works).
         render_mode: ``"rgb_array"`` or ``None``.
 
-    Example:
+    Examples:
         >>> env = CraftWorld("mine_block:oak_log")
         >>> obs, info = env.reset(seed=0)
         >>> obs["text"].splitlines()[0]

@@ -50,7 +50,7 @@ class Expert:
         max_cursor_deg: largest cursor move per tick in a GUI (in camera degrees; 15° = 100 px).
         walk_cone_deg: walk only while the target's bearing is within this many degrees of the view.
 
-    Example:
+    Examples:
         >>> env = CraftWorld("craft_item:oak_planks"); _ = env.reset(seed=3)
         >>> trajectory = list(Expert(env).run())
         >>> trajectory[-1][2]["craft_item"]["oak_planks"]

@@ -67,7 +67,7 @@ _RESULT_ORDER = list(range(HOTBAR_SLOTS - 1, -1, -1)) + list(range(INVENTORY_SLO
 class Screen:
     """An open inventory or crafting-table screen: its crafting grid and the stack on the cursor.
 
-    Example:
+    Examples:
         >>> inv = Inventory(); _ = inv.add("oak_log", 2)
         >>> screen = Screen("inventory", width=640, height=360)
         >>> crafted = Counter()

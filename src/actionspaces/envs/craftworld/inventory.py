@@ -28,7 +28,7 @@ class Stack:
 class Inventory:
     """Slots 0–8 are the hotbar, 9–35 the main inventory, as MineRL numbers them.
 
-    Example:
+    Examples:
         >>> inv = Inventory()
         >>> inv.add("oak_log", 70)
         0

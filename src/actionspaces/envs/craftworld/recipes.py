@@ -24,7 +24,7 @@ Grid = Sequence[Sequence[str | None]]
 class Recipe(BaseModel):
     """One crafting recipe: shaped (``pattern`` + ``key``) or shapeless (``ingredients``).
 
-    Example:
+    Examples:
         >>> stick = RecipeBook.default().recipe_for("stick")
         >>> stick.pattern, stick.count, stick.size
         (('#', '#'), 4, (2, 1))
@@ -88,7 +88,7 @@ class Recipe(BaseModel):
 class RecipeBook:
     """A set of recipes with their tags; finds the recipe a grid makes.
 
-    Example:
+    Examples:
         >>> book = RecipeBook.default()
         >>> book.match([["oak_planks", None], ["oak_planks", None]]).result
         'stick'

@@ -58,7 +58,7 @@ _CRAFT_EVAL = ("birch_planks", "wooden_axe", "wooden_shovel", "stone_sword", "st
 class Task:
     """One task: ``category:target`` and its split.
 
-    Example:
+    Examples:
         >>> task = get_task("craft_item:stick")
         >>> task.category, task.target, task.split, task.screen
         ('craft_item', 'stick', 'train', 'inventory')
@@ -122,7 +122,7 @@ _BY_ID = {t.id: t for t in TASKS}
 def tasks(split: Literal["train", "eval", "all"] = "all", category: str | None = None) -> list[Task]:
     """Registered tasks of a split and (optionally) a category.
 
-    Example:
+    Examples:
         >>> len(tasks("train")), len(tasks("train", "craft_item")), len(tasks()) >= 60
         (30, 10, True)
     """
