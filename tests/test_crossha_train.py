@@ -192,7 +192,7 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
     codebook = LatentCodebook.fit([actions[i : i + 4] for i in range(0, len(actions) - 3)], size=4)
     policy = trainer.load_policy(tmp_path, codebook, torch.device("cpu"))
     grammars = trainer.build_grammars(policy, codebook)
-    cfg = trainer.Config(**trainer.PRESETS["ci"], max_new_tokens=200)
+    cfg = trainer.Config(**{**trainer.PRESETS["ci"], "max_new_tokens": 200})
     chain = ChainSpace()
     for pipeline, spaces in trainer.PIPELINE_SPACES.items():
         constrained = trainer.constrained(policy, grammars, pipeline)
