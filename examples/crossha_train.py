@@ -390,11 +390,12 @@ def response_logprobs(
     prompts: Sequence[list[int]],
     responses: Sequence[list[int]],
     device: torch.device,
-    constraint: Any = None,
+    response_masks: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token log-probs of each response given its prompt, ``(B, T)``, and the response mask.
 
-    With a grammar ``constraint`` the response tokens are scored under the masked (renormalised)
+    With ``response_masks`` (the grammar's packed masks before each response token,
+    ``GrammarConstraint.replay_masks``) the responses are scored under the masked, renormalised
     distribution they were sampled from.
     """
     rows = [p + r for p, r in zip(prompts, responses, strict=True)]
@@ -408,12 +409,11 @@ def response_logprobs(
         mask[i, len(p) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
     ids, attention = ids.to(device), attention.to(device)
     logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1]
-    if constraint is None:
+    if response_masks is None:
         return token_logprobs(logits, ids[:, 1:]), mask.to(device)
-    bitmask = torch.full((len(rows), width - 1, constraint.words), -1, dtype=torch.int32)  # prompt: unmasked
-    for i, (p, masks) in enumerate(zip(prompts, constraint.replay_masks(responses), strict=True)):
-        n = len(responses[i])
-        bitmask[i, len(p) - 1 : len(p) - 1 + n] = masks[:n]
+    bitmask = torch.full((len(rows), width - 1, response_masks.shape[-1]), -1, dtype=torch.int32)  # prompt: free
+    for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
+        bitmask[i, len(p) - 1 : len(p) - 1 + len(r)] = response_masks[i, : len(r)]
     return masked_token_logprobs(logits, ids[:, 1:], bitmask), mask.to(device)
 
 
@@ -570,7 +570,7 @@ def build_grammars(policy: Policy, codebook: LatentCodebook) -> Grammars:
             for k in keys}  # fmt: skip
 
 
-def constrained(policy: Policy, grammars: Grammars | None, pipeline: str) -> Policy:
+def under_grammar(policy: Policy, grammars: Grammars | None, pipeline: str) -> Policy:
     """``policy`` sampling under its pipeline's grammar (unchanged without ``grammars``)."""
     return policy if grammars is None else replace(policy, constraint=grammars[PIPELINE_SPACES[pipeline]])
 
@@ -633,19 +633,22 @@ def grpo_update(
     prompt_ids = policy.encode(prompts)
     order = np.random.permutation(len(prompts))
     batches = [b for b in np.array_split(order, cfg.minibatches) if len(b)]
+    # the grammar's masks before each response token, replayed once for the old, new and reference passes
+    replayed = policy.constraint.replay_masks(responses) if policy.constraint is not None else None
+    masks = [replayed[torch.as_tensor(b)] if replayed is not None else None for b in batches]
     with torch.no_grad():
         policy.model.eval()
         old = [response_logprobs(policy.model, [prompt_ids[i] for i in b], [responses[i] for i in b], policy.device,
-                                 policy.constraint)[0] for b in batches]  # fmt: skip
+                                 m)[0] for b, m in zip(batches, masks, strict=True)]  # fmt: skip
     policy.model.train()
     totals: dict[str, float] = defaultdict(float)
-    for b, old_logp in zip(batches, old, strict=True):
+    for b, old_logp, m in zip(batches, old, masks, strict=True):
         p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
-        logp, mask = response_logprobs(policy.model, p, r, policy.device, policy.constraint)
+        logp, mask = response_logprobs(policy.model, p, r, policy.device, m)
         ref_logp = None
         if reference is not None and cfg.kl_coef > 0:
             with torch.no_grad():
-                ref_logp = response_logprobs(reference.model, p, r, policy.device, policy.constraint)[0]
+                ref_logp = response_logprobs(reference.model, p, r, policy.device, m)[0]
         loss, metrics = policy_loss(
             logp, old_logp, advantages[b].to(policy.device), mask,
             clip_low=cfg.clip, dual_clip=3.0, ref_logp=ref_logp, beta=cfg.kl_coef if ref_logp is not None else 0.0,
@@ -1035,7 +1038,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     grammars = build_grammars(base, codebook) if cfg.constrained else None
 
     # 1. mixed-space SFT on D_mix -> M_mix
-    m_mix = sft(run, "mix", constrained(base, grammars, "mixed"), examples(d_mix), cfg.sft_steps)
+    m_mix = sft(run, "mix", under_grammar(base, grammars, "mixed"), examples(d_mix), cfg.sft_steps)
 
     # 2. STRL. (a) rejection sampling in every space, rebalanced, SFT -> M_cs1
     rl_contexts = strl_contexts(d_mix)
@@ -1062,7 +1065,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     if cfg.baselines:
         for space in ("raw", "grounding", "motion"):
             models[f"{space}_sft"] = sft(
-                run, f"{space}_sft", constrained(base, grammars, space), examples(data[space]), cfg.sft_steps
+                run, f"{space}_sft", under_grammar(base, grammars, space), examples(data[space]), cfg.sft_steps
             )
             models[f"{space}_mtrl"] = train_stage(
                 run, f"{space}_mtrl", models[f"{space}_sft"], cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True

@@ -195,7 +195,7 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
     cfg = trainer.Config(**{**trainer.PRESETS["ci"], "max_new_tokens": 200})
     chain = ChainSpace()
     for pipeline, spaces in trainer.PIPELINE_SPACES.items():
-        constrained = trainer.constrained(policy, grammars, pipeline)
+        constrained = trainer.under_grammar(policy, grammars, pipeline)
         prompts = [policy.prompt("task: mine_block:dirt")] * 16
         responses = trainer.sample(constrained, prompts, 1.0, cfg)
         for ids in responses:
@@ -203,7 +203,7 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
             parsed = chain.parse(policy.decode(ids))
             assert parsed.ok and len(parsed.levels) == 1 and parsed.spaces[0] in spaces, parsed.text
     logp, mask = trainer.response_logprobs(
-        policy.model, policy.encode(prompts), responses, policy.device, constrained.constraint
+        policy.model, policy.encode(prompts), responses, policy.device, constrained.constraint.replay_masks(responses)
     )
     free, _ = trainer.response_logprobs(policy.model, policy.encode(prompts), responses, policy.device)
     inside = mask.bool()
