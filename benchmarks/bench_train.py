@@ -3,9 +3,11 @@ against the baseline of one env at a time, in the same run.
 
 Reports env ticks/s, model calls/s and generated tokens/s for both, and their ratio. The policy is a
 checkpoint of ``examples/crossha_train.py`` when ``--checkpoint`` is given (e.g.
-``runs/quick/checkpoints/crossha``), otherwise an untrained tiny Qwen2 of the quick preset's size.
+``runs/quick/checkpoints/crossha``), otherwise an untrained tiny Qwen2 of the quick preset's size. With
+``--vision`` every call also shows the frame (a checkpoint of a ``--vision`` run, or the tiny Qwen2-VL).
 
     python benchmarks/bench_train.py [--checkpoint runs/quick/checkpoints/crossha] [--tasks 8] [--group 4]
+    python benchmarks/bench_train.py --vision --checkpoint runs/quick-vision/checkpoints/crossha
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--group", type=int, default=4, help="rollouts per task (one seed each task)")
     parser.add_argument("--baseline-episodes", type=int, default=4, help="episodes the one-at-a-time baseline plays")
     parser.add_argument("--max-calls", type=int, default=40)
+    parser.add_argument("--vision", action="store_true", help="show the frame with every call (a Qwen2-VL policy)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     from transformers.utils import logging as hf_logging
@@ -60,10 +63,10 @@ def main() -> None:
     trainer = load_trainer()
     from actionspaces.envs.craftworld import tasks
 
-    cfg = trainer.Config(**{**trainer.PRESETS["quick"], "max_calls": args.max_calls})
+    cfg = trainer.Config(**{**trainer.PRESETS["quick"], "max_calls": args.max_calls, "vision": args.vision})
     if args.checkpoint is not None:
         codebook = trainer.LatentCodebook.load(args.checkpoint / "codebook.json")
-        policy = trainer.load_policy(args.checkpoint, codebook, torch.device("cpu"))
+        policy = trainer.load_policy(args.checkpoint, codebook, torch.device("cpu"), vision=args.vision)
     else:
         episodes = trainer.record_episodes(range(cfg.expert_seeds))
         codebook = trainer.fit_codebook(episodes, cfg.codebook_size)
@@ -73,8 +76,14 @@ def main() -> None:
     jobs = [(train_tasks[(3 * i) % len(train_tasks)], 100 + i) for i in range(args.tasks) for _ in range(args.group)]
     batched = measure(trainer, policy, jobs, cfg, codebook, batched=True)
     single = measure(trainer, policy, jobs[: args.baseline_episodes], cfg, codebook, batched=False)
-    print(f"MTRL rollouts, {'checkpoint ' + str(args.checkpoint) if args.checkpoint else 'untrained tiny Qwen2'}, "
-          f"max_calls {args.max_calls}, 1 thread\n")  # fmt: skip
+    model = (
+        f"checkpoint {args.checkpoint}"
+        if args.checkpoint
+        else f"untrained tiny {'Qwen2-VL' if args.vision else 'Qwen2'}"
+    )
+    print(
+        f"MTRL rollouts, {model}, {'frames + text' if args.vision else 'text'}, max_calls {args.max_calls}, 1 thread\n"
+    )
     print("| rollout | episodes | env ticks/s | model calls/s | generated tokens/s |")
     print("|---|---|---|---|---|")
     for label, r in (("one env at a time (baseline)", single), (f"batched, {len(jobs)} envs (ours)", batched)):

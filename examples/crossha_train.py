@@ -19,13 +19,15 @@ Run it:
     python examples/crossha_train.py --preset paper --device cuda
     python examples/crossha_train.py --preset quick --resume   # continue runs/quick after a kill
     python examples/crossha_train.py --preset quick --constrained --name quick-constrained
+    python examples/crossha_train.py --preset quick --vision --name quick-vision  # a tiny Qwen2-VL sees the frame
 
 Everything lands in ``runs/<name>/``: ``config.json``, ``checkpoints/<model>/`` (model, tokenizer,
 optimizer, RNG state, codebook), ``metrics.jsonl``, ``results.json``, ``results.md`` and PNG plots.
 Only the library's public API is used: the spaces and ``ChainSpace`` through ``TextActionEnv``, the
 controllers, CraftWorld and its expert labellers, ``actionspaces.grpo``, and with ``--constrained``
 ``actionspaces.decoding``: every model then samples only strings its pipeline's grammar allows, and GRPO
-scores them under the same masks.
+scores them under the same masks. With ``--vision`` every prompt also shows the first-person frame, through
+a Qwen2-VL's own image processor.
 """
 
 from __future__ import annotations
@@ -83,7 +85,11 @@ class Config(BaseModel):
 
     name: str = Field("quick", pattern=r"^[A-Za-z0-9_.-]+$")
     seed: int = 0
-    model: str | None = None  # a Hugging Face causal-LM checkpoint path; None builds the tiny Qwen2 below
+    model: str | None = None  # a Hugging Face causal-LM or Qwen2-VL checkpoint path; None builds the tiny Qwen2 below
+    # show the pov frame with every observation (a Qwen2-VL: the tiny one below gets a vision tower),
+    # keeping every frame_stride-th pixel of CraftWorld's 640x360 frame (grounding points are 0-1000 anyway)
+    vision: bool = False
+    frame_stride: int = Field(4, ge=1, le=32)
     # tiny Qwen2 built from a config, and its byte-level BPE tokenizer trained on CraftWorld text
     hidden_size: int = Field(64, ge=8)
     layers: int = Field(2, ge=1)
@@ -190,6 +196,7 @@ class Context:
     prompt: str  # the observation text
     state: ViewState  # the view, so that grounding and motion answers can be executed for g(.)
     labels: dict[str, str]  # space -> response text
+    frame: np.ndarray | None = None  # the pov frame the model sees with --vision
 
 
 Episodes = list[tuple[Task, list[ExpertStep]]]
@@ -200,12 +207,19 @@ def record_episodes(seeds: Sequence[int]) -> Episodes:
     return [(task, record_expert(task, seed)) for task in tasks("train") for seed in seeds]
 
 
-def expert_contexts(episodes: Episodes, codebook: LatentCodebook, pipeline: str) -> list[tuple[Context, str]]:
+def pov(env: CraftWorld | TextActionEnv, stride: int) -> np.ndarray:
+    """The frame a --vision model sees: the rendered first-person view, every ``stride``-th pixel."""
+    return np.ascontiguousarray(env.render()[::stride, ::stride])
+
+
+def expert_contexts(
+    episodes: Episodes, codebook: LatentCodebook, pipeline: str, frame_stride: int | None = None
+) -> list[tuple[Context, str]]:
     """Walk every training task's expert episode as the agent would: one call, then as many ticks as it covers.
 
     The ``mixed`` pipeline answers each call in a space drawn uniformly among those that can express the
     step (D_mix, balanced by construction); a single-space pipeline always answers in its space (grounding
-    falls back to raw where the target is not in view).
+    falls back to raw where the target is not in view). With ``frame_stride`` each context keeps its frame.
     """
     rng = np.random.default_rng(len(pipeline))
     out: list[tuple[Context, str]] = []
@@ -218,7 +232,8 @@ def expert_contexts(episodes: Episodes, codebook: LatentCodebook, pipeline: str)
             else:
                 space = pipeline if pipeline in labels else "raw"
             env = steps[t].env
-            context = Context(task.id, env.text(), env.view_state(), {k: v.text for k, v in labels.items()})
+            frame = pov(env, frame_stride) if frame_stride else None
+            context = Context(task.id, env.text(), env.view_state(), {k: v.text for k, v in labels.items()}, frame)
             out.append((context, space))
             t += labels[space].ticks
     return out
@@ -251,10 +266,33 @@ SPECIAL_TOKENS = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
     "<|point_start|>", "<|point_end|>", "<|box_start|>", "<|box_end|>",
 ]  # fmt: skip
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+VISION_TOKENS = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>"]  # Qwen2-VL's, for the tiny model with --vision
+CHAT_TEMPLATE = (  # Qwen2-VL's layout: an image part is <|vision_start|><|image_pad|><|vision_end|>
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n"
+    "{% if m.content is string %}{{ m.content }}{% else %}{% for part in m.content %}"
+    "{% if part.type == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ part.text }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+TINY_IMAGE_PIXELS = 28 * 28 * 32  # the tiny Qwen2-VL's processor: at most 32 image tokens per frame
+VISION_MODELS = ("qwen2_vl",)  # --vision feeds frames the Qwen2-VL way: patches, image_grid_thw, <|image_pad|>
+
+
+@dataclass(frozen=True, eq=False)
+class Prompt:
+    """One model call's input: the chat-formatted text and, with --vision, the frame it shows."""
+
+    text: str
+    frame: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Encoded:
+    """A prompt as the model takes it: token ids (image placeholder expanded) and the frame's patches."""
+
+    ids: list[int]
+    pixel_values: torch.Tensor | None = None  # (patches, 3 * temporal_patch * patch * patch)
+    image_grid_thw: torch.Tensor | None = None  # (1, 3): the frame's patch grid
 
 
 @dataclass
@@ -263,20 +301,54 @@ class Policy:
     tokenizer: Any  # a transformers PreTrainedTokenizer(Fast)
     device: torch.device
     constraint: Any = None  # an actionspaces.decoding.GrammarConstraint with --constrained
+    images: Any = None  # with --vision: the checkpoint's own image processor (Qwen2-VL)
 
-    def prompt(self, observation: str) -> str:
+    def prompt(self, observation: str, frame: np.ndarray | None = None) -> Prompt:
         """The chat-formatted prompt for one observation (the checkpoint's own chat template)."""
-        message = [{"role": "user", "content": observation}]
-        return self.tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True)
+        if (frame is None) != (self.images is None):
+            raise ValueError(
+                "a --vision policy needs the frame of every observation"
+                if frame is None
+                else "a frame was given to a text-only policy (no image processor)"
+            )
+        content: Any = observation if frame is None else [{"type": "image"}, {"type": "text", "text": observation}]
+        message = [{"role": "user", "content": content}]
+        return Prompt(self.tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True), frame)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         return self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
 
+    def encode_prompts(self, prompts: Sequence[Prompt]) -> list[Encoded]:
+        """Token ids of each prompt and, with --vision, its frame patchified by the image processor.
+
+        The image placeholder becomes one token per merged patch, as Qwen2-VL's processor writes it.
+        """
+        if self.images is None:
+            return [Encoded(ids) for ids in self.encode([p.text for p in prompts])]
+        placeholder = self.tokenizer.convert_ids_to_tokens(self.model.config.image_token_id)
+        for p in prompts:
+            if p.text.count(placeholder) != 1:
+                raise ValueError(f"a --vision prompt holds one {placeholder}, got {p.text.count(placeholder)}")
+        vision = self.images(images=[p.frame for p in prompts], return_tensors="pt")
+        grids = vision["image_grid_thw"]
+        patches = vision["pixel_values"].split(grids.prod(-1).tolist())
+        merged = (grids.prod(-1) // self.images.merge_size**2).tolist()
+        texts = [p.text.replace(placeholder, placeholder * n) for p, n in zip(prompts, merged, strict=True)]
+        return [Encoded(ids, x, grid[None]) for ids, x, grid in zip(self.encode(texts), patches, grids, strict=True)]
+
     def decode(self, ids: Sequence[int]) -> str:
         return self.tokenizer.decode([i for i in ids if i != self.tokenizer.eos_token_id], skip_special_tokens=False)
 
+    @property
+    def unwritable(self) -> list[int]:
+        """Token ids a response never holds: a vision-language model's image placeholders, which it would read
+        as frames. Sampling suppresses them and scoring masks them the same way."""
+        config, vocab = self.model.config, self.model.config.get_text_config().vocab_size
+        keys = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")
+        return sorted({i for k in keys if isinstance(i := getattr(config, k, None), int) and 0 <= i < vocab})
+
     def copy(self) -> Policy:
-        return Policy(copy.deepcopy(self.model), self.tokenizer, self.device, self.constraint)
+        return replace(self, model=copy.deepcopy(self.model))
 
 
 def latent_tokens(codebook: LatentCodebook) -> list[str]:
@@ -292,7 +364,8 @@ def build_tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebo
     """A Qwen2-architecture LM from a config and a byte-level BPE tokenizer trained on ``corpus``.
 
     Special tokens (``<|object_ref_start|>``, ``<|point_start|>``, ``<|latent_N|>``, ...) are single tokens
-    and digits are split one by one, as in Qwen2's own tokenizer.
+    and digits are split one by one, as in Qwen2's own tokenizer. With ``cfg.vision`` the model is a
+    Qwen2-VL (the same language model plus a one-block vision tower) with Qwen2-VL's image processor.
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
@@ -304,14 +377,14 @@ def build_tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebo
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=cfg.vocab_size,
-        special_tokens=SPECIAL_TOKENS + latent_tokens(codebook),
+        special_tokens=SPECIAL_TOKENS + (VISION_TOKENS if cfg.vision else []) + latent_tokens(codebook),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     bpe.train_from_iterator(corpus, trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
     tokenizer.chat_template = CHAT_TEMPLATE
     torch.manual_seed(cfg.seed)
-    config = Qwen2Config(
+    text = dict(
         vocab_size=len(tokenizer),
         hidden_size=cfg.hidden_size,
         intermediate_size=4 * cfg.hidden_size,
@@ -322,24 +395,75 @@ def build_tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebo
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,
-        tie_word_embeddings=True,
     )
-    return Policy(Qwen2ForCausalLM(config).to(device), tokenizer, device)
+    if not cfg.vision:
+        return Policy(Qwen2ForCausalLM(Qwen2Config(**text, tie_word_embeddings=True)).to(device), tokenizer, device)
+    return Policy(
+        tiny_qwen2_vl(text, cfg.heads, tokenizer).to(device), tokenizer, device, images=tiny_image_processor()
+    )
 
 
-def load_policy(path: str | Path, codebook: LatentCodebook, device: torch.device) -> Policy:
-    """Any Hugging Face causal LM saved at ``path`` (a checkpoint of ours, or ``--model PATH``).
+def tiny_qwen2_vl(text: dict[str, Any], heads: int, tokenizer: Any) -> Any:
+    """A Qwen2-VL whose language model is ``text`` (a Qwen2 config) and whose vision tower has one block."""
+    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
 
-    Missing special tokens (the latent codes, the grounding markers) are added as single tokens and the
-    embeddings resized, so a stock checkpoint can write every space.
-    """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    half = text["hidden_size"] // heads // 2  # M-RoPE splits each head's rotary half into (time, height, width)
+    sections = [half // 4, (half - half // 4) // 2, half - half // 4 - (half - half // 4) // 2]
+    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": sections}
+    config = Qwen2VLConfig(
+        text_config={**text, "rope_parameters": rope},
+        vision_config=dict(depth=1, embed_dim=text["hidden_size"], hidden_size=text["hidden_size"],
+                           num_heads=heads, mlp_ratio=2),
+        image_token_id=tokenizer.convert_tokens_to_ids("<|image_pad|>"),
+        vision_start_token_id=tokenizer.convert_tokens_to_ids("<|vision_start|>"),
+        vision_end_token_id=tokenizer.convert_tokens_to_ids("<|vision_end|>"),
+        tie_word_embeddings=True,
+    )  # fmt: skip
+    return Qwen2VLForConditionalGeneration(config)
 
-    path = Path(path)
+
+def tiny_image_processor() -> Any:
+    """Qwen2-VL's image processor (its PIL implementation, the same on every machine), at most 32 tokens a frame."""
+    from transformers import Qwen2VLImageProcessorPil
+
+    return Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4, max_pixels=TINY_IMAGE_PIXELS)
+
+
+def check_checkpoint(path: Path, vision: bool) -> Any:
+    """The config of the checkpoint at ``path``; an error naming what is missing if it cannot be used."""
+    from transformers import AutoConfig
+
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"{path} is not a Hugging Face checkpoint (no config.json)")
+    config = AutoConfig.from_pretrained(path)
+    if vision and config.model_type not in VISION_MODELS:
+        raise ValueError(f"--vision needs a Qwen2-VL checkpoint (model_type {', '.join(VISION_MODELS)}); "
+                         f"{path} holds a {config.model_type!r} model")  # fmt: skip
+    if vision and not (path / "preprocessor_config.json").is_file():
+        raise FileNotFoundError(f"--vision: {path} has no image processor (preprocessor_config.json)")
+    return config
+
+
+def load_policy(path: str | Path, codebook: LatentCodebook, device: torch.device, vision: bool = False) -> Policy:
+    """Any Hugging Face causal LM or Qwen2-VL saved at ``path`` (a checkpoint of ours, or ``--model PATH``).
+
+    Missing special tokens (the latent codes, the grounding markers) are added as single tokens and the
+    embeddings resized, so a stock checkpoint can write every space. With ``vision`` the checkpoint must be
+    a Qwen2-VL with its image processor (``preprocessor_config.json``).
+    """
+    from transformers import (
+        AutoImageProcessor,
+        AutoModelForCausalLM,
+        AutoModelForImageTextToText,
+        AutoTokenizer,
+    )
+
+    path = Path(path)
+    config = check_checkpoint(path, vision)
+    images = AutoImageProcessor.from_pretrained(path) if vision else None
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path)
+    loader = AutoModelForImageTextToText if hasattr(config, "vision_config") else AutoModelForCausalLM
+    model = loader.from_pretrained(path)
     missing = [t for t in SPECIAL_TOKENS + latent_tokens(codebook) if t not in tokenizer.get_vocab()]
     if missing:
         tokenizer.add_special_tokens({"additional_special_tokens": missing})
@@ -348,11 +472,34 @@ def load_policy(path: str | Path, codebook: LatentCodebook, device: torch.device
         tokenizer.pad_token = tokenizer.eos_token
     if tokenizer.chat_template is None:
         tokenizer.chat_template = CHAT_TEMPLATE
-    return Policy(model.to(device), tokenizer, device)
+    return Policy(model.to(device), tokenizer, device, images=images)
+
+
+def model_inputs(
+    policy: Policy, rows: Sequence[Sequence[int]], prompts: Sequence[Encoded], left: bool
+) -> dict[str, torch.Tensor]:
+    """``rows`` (each a prompt's ids, maybe followed by a response) padded into one batch, with the prompts' frames.
+
+    Vision inputs follow Qwen2-VL: every frame's patches concatenated, their grids, and ``mm_token_type_ids``
+    marking the image tokens (from which the model computes its 3-D rotary positions).
+    """
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), policy.tokenizer.pad_token_id, dtype=torch.long)
+    attention = torch.zeros(len(rows), width, dtype=torch.long)
+    for i, row in enumerate(rows):
+        span = slice(width - len(row), width) if left else slice(0, len(row))
+        ids[i, span] = torch.tensor(row, dtype=torch.long)
+        attention[i, span] = 1
+    inputs = {"input_ids": ids, "attention_mask": attention}
+    if prompts[0].pixel_values is not None:
+        inputs["pixel_values"] = torch.cat([p.pixel_values for p in prompts])
+        inputs["image_grid_thw"] = torch.cat([p.image_grid_thw for p in prompts])
+        inputs["mm_token_type_ids"] = ((ids == policy.model.config.image_token_id) & attention.bool()).int()
+    return {k: v.to(policy.device) for k, v in inputs.items()}
 
 
 @torch.no_grad()
-def sample(policy: Policy, prompts: Sequence[str], temperature: float, cfg: Config) -> list[list[int]]:
+def sample(policy: Policy, prompts: Sequence[Prompt], temperature: float, cfg: Config) -> list[list[int]]:
     """One response per prompt, generated in batches with the KV cache (``temperature=0``: greedy)."""
     tokenizer, model = policy.tokenizer, policy.model
     model.eval()
@@ -363,15 +510,12 @@ def sample(policy: Policy, prompts: Sequence[str], temperature: float, cfg: Conf
     )
     out: list[list[int]] = []
     for start in range(0, len(prompts), cfg.gen_batch):
-        batch = tokenizer(
-            list(prompts[start : start + cfg.gen_batch]),
-            return_tensors="pt",
-            padding=True,
-            padding_side="left",
-            add_special_tokens=False,
-        ).to(policy.device)
+        encoded = policy.encode_prompts(prompts[start : start + cfg.gen_batch])
+        batch = model_inputs(policy, [e.ids for e in encoded], encoded, left=True)
         if policy.constraint is not None:
             options["logits_processor"] = [policy.constraint.logits_processor()]
+        if policy.unwritable:
+            options["suppress_tokens"] = policy.unwritable
         generated = model.generate(
             **batch,
             max_new_tokens=cfg.max_new_tokens,
@@ -386,35 +530,37 @@ def sample(policy: Policy, prompts: Sequence[str], temperature: float, cfg: Conf
 
 
 def response_logprobs(
-    model: Any,
-    prompts: Sequence[list[int]],
+    policy: Policy,
+    prompts: Sequence[Encoded],
     responses: Sequence[list[int]],
-    device: torch.device,
     response_masks: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token log-probs of each response given its prompt, ``(B, T)``, and the response mask.
+    """Per-token log-probs of each response given its prompt under ``policy``, ``(B, T)``, and the response mask.
 
-    With ``response_masks`` (the grammar's packed masks before each response token,
-    ``GrammarConstraint.replay_masks``) the responses are scored under the masked, renormalised
-    distribution they were sampled from.
+    Responses are scored under the distribution they were sampled from: without the unwritable tokens and,
+    with ``response_masks`` (the grammar's packed masks before each response token,
+    ``GrammarConstraint.replay_masks``), masked by the grammar and renormalised. Log-probs outside the
+    response mask are 0 (a prompt's image tokens are unwritable, so their own log-probs are -inf).
     """
-    rows = [p + r for p, r in zip(prompts, responses, strict=True)]
-    width = max(map(len, rows))
-    ids = torch.zeros(len(rows), width, dtype=torch.long)
-    attention = torch.zeros(len(rows), width, dtype=torch.long)
-    mask = torch.zeros(len(rows), width - 1)
+    device = policy.device
+    rows = [p.ids + r for p, r in zip(prompts, responses, strict=True)]
+    inputs = model_inputs(policy, rows, prompts, left=False)
+    width = inputs["input_ids"].shape[1]
+    mask = torch.zeros(len(rows), width - 1, device=device)
     for i, (p, row) in enumerate(zip(prompts, rows, strict=True)):
-        ids[i, : len(row)] = torch.tensor(row)
-        attention[i, : len(row)] = 1
-        mask[i, len(p) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
-    ids, attention = ids.to(device), attention.to(device)
-    logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1]
+        mask[i, len(p.ids) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
+    logits = policy.model(**inputs).logits[:, :-1]
+    if policy.unwritable:
+        logits = logits.index_fill(-1, torch.tensor(policy.unwritable, device=device), -math.inf)
+    targets = inputs["input_ids"][:, 1:]
     if response_masks is None:
-        return token_logprobs(logits, ids[:, 1:]), mask.to(device)
-    bitmask = torch.full((len(rows), width - 1, response_masks.shape[-1]), -1, dtype=torch.int32)  # prompt: free
-    for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
-        bitmask[i, len(p) - 1 : len(p) - 1 + len(r)] = response_masks[i, : len(r)]
-    return masked_token_logprobs(logits, ids[:, 1:], bitmask), mask.to(device)
+        logp = token_logprobs(logits, targets)
+    else:
+        bitmask = torch.full((len(rows), width - 1, response_masks.shape[-1]), -1, dtype=torch.int32)  # prompt: free
+        for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
+            bitmask[i, len(p.ids) - 1 : len(p.ids) - 1 + len(r)] = response_masks[i, : len(r)]
+        logp = masked_token_logprobs(logits, targets, bitmask)
+    return logp.masked_fill(mask == 0, 0.0), mask
 
 
 # ====================================================================================================
@@ -457,6 +603,8 @@ class Run:
         shutil.rmtree(tmp, ignore_errors=True)
         policy.model.save_pretrained(tmp)
         policy.tokenizer.save_pretrained(tmp)
+        if policy.images is not None:
+            policy.images.save_pretrained(tmp)
         rng = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
         state = {"optimizer": optimizer.state_dict() if optimizer else None, "rng": rng}
         torch.save(state, tmp / "trainer_state.pt")
@@ -469,7 +617,7 @@ class Run:
         shutil.rmtree(old, ignore_errors=True)
 
     def load(self, name: str) -> Policy:
-        return load_policy(self.checkpoint(name), self.codebook, self.device)
+        return load_policy(self.checkpoint(name), self.codebook, self.device, vision=self.cfg.vision)
 
     def restore(self, name: str, optimizer: torch.optim.Optimizer) -> None:
         """The optimizer state of a checkpoint (weights only: it was written by this script).
@@ -565,7 +713,7 @@ def build_grammars(policy: Policy, codebook: LatentCodebook) -> Grammars:
     chain = ChainSpace([RawSpace(), GroundingSpace(), MotionSpace(), LanguageSpace(),
                         LatentSpace(codebook_size=codebook.size)])  # fmt: skip
     keys = {*PIPELINE_SPACES.values(), *((space,) for space in PREFIXES)}
-    vocab = policy.model.config.vocab_size
+    vocab = policy.model.config.get_text_config().vocab_size
     return {k: GrammarConstraint.for_space(policy.tokenizer, chain, spaces=k, single=True, vocab_size=vocab)
             for k in keys}  # fmt: skip
 
@@ -580,23 +728,26 @@ def under_grammar(policy: Policy, grammars: Grammars | None, pipeline: str) -> P
 # ====================================================================================================
 
 
-def sft_step(cfg: Config, examples: Sequence[tuple[str, str]]) -> Step:
+Example = tuple[Context, str]  # a decision point and the response to learn there
+
+
+def sft_step(cfg: Config, examples: Sequence[Example]) -> Step:
     """``sft_steps_per_iter`` AdamW steps of next-token loss on the responses (prompt tokens masked)."""
     if not examples:
         raise ValueError("SFT needs at least one example")
 
-    encoded: list[tuple[list[int], list[int]]] = []  # tokenized once, on the first step
+    encoded: list[tuple[Encoded, list[int]]] = []  # tokenized (and frames patchified) once, on the first step
 
     def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, _: Policy | None) -> dict[str, float]:
         if not encoded:
-            prompts = policy.encode([policy.prompt(obs) for obs, _ in examples])
+            prompts = policy.encode_prompts([policy.prompt(c.prompt, c.frame) for c, _ in examples])
             responses = policy.encode([response for _, response in examples])
             encoded.extend((p, [*r, policy.tokenizer.eos_token_id]) for p, r in zip(prompts, responses, strict=True))
         policy.model.train()
         losses = []
         for _ in range(cfg.sft_steps_per_iter):
             batch = [encoded[i] for i in np.random.randint(len(encoded), size=cfg.sft_batch)]
-            logp, mask = response_logprobs(policy.model, [p for p, _ in batch], [r for _, r in batch], policy.device)
+            logp, mask = response_logprobs(policy, [p for p, _ in batch], [r for _, r in batch])
             loss = -(logp * mask).sum() / mask.sum()
             optimizer.zero_grad()
             loss.backward()
@@ -608,7 +759,7 @@ def sft_step(cfg: Config, examples: Sequence[tuple[str, str]]) -> Step:
     return step
 
 
-def sft(run: Run, name: str, parent: Policy, examples: Sequence[tuple[str, str]], steps: int) -> Policy:
+def sft(run: Run, name: str, parent: Policy, examples: Sequence[Example], steps: int) -> Policy:
     cfg = run.cfg
     return train_stage(
         run, name, parent, math.ceil(steps / cfg.sft_steps_per_iter), cfg.sft_lr, sft_step(cfg, examples), kl=False
@@ -625,12 +776,12 @@ def grpo_update(
     policy: Policy,
     reference: Policy | None,
     optimizer: torch.optim.Optimizer,
-    prompts: Sequence[str],
+    prompts: Sequence[Prompt],
     responses: Sequence[list[int]],
     advantages: torch.Tensor,
 ) -> dict[str, float]:
     """One epoch over the rollouts in ``cfg.minibatches`` mini-batches (old log-probs from before the epoch)."""
-    prompt_ids = policy.encode(prompts)
+    prompt_ids = policy.encode_prompts(prompts)
     order = np.random.permutation(len(prompts))
     batches = [b for b in np.array_split(order, cfg.minibatches) if len(b)]
     # the grammar's masks before each response token, replayed once for the old, new and reference passes
@@ -638,17 +789,17 @@ def grpo_update(
     masks = [replayed[torch.as_tensor(b)] if replayed is not None else None for b in batches]
     with torch.no_grad():
         policy.model.eval()
-        old = [response_logprobs(policy.model, [prompt_ids[i] for i in b], [responses[i] for i in b], policy.device,
+        old = [response_logprobs(policy, [prompt_ids[i] for i in b], [responses[i] for i in b],
                                  m)[0] for b, m in zip(batches, masks, strict=True)]  # fmt: skip
     policy.model.train()
     totals: dict[str, float] = defaultdict(float)
     for b, old_logp, m in zip(batches, old, masks, strict=True):
         p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
-        logp, mask = response_logprobs(policy.model, p, r, policy.device, m)
+        logp, mask = response_logprobs(policy, p, r, m)
         ref_logp = None
         if reference is not None and cfg.kl_coef > 0:
             with torch.no_grad():
-                ref_logp = response_logprobs(reference.model, p, r, policy.device, m)[0]
+                ref_logp = response_logprobs(reference, p, r, m)[0]
         loss, metrics = policy_loss(
             logp, old_logp, advantages[b].to(policy.device), mask,
             clip_low=cfg.clip, dual_clip=3.0, ref_logp=ref_logp, beta=cfg.kl_coef if ref_logp is not None else 0.0,
@@ -684,24 +835,24 @@ def rejection_sample(
     The space is forced by its prefix at the end of the prompt or, with ``grammars``, by that space's
     grammar. Language has no first tick to compare (a skill is closed-loop), so its examples stay D_mix's.
     The kept candidates are rebalanced: no space contributes more than the median count of the spaces
-    that have any.
+    that have any. Each example is ``[index into contexts, response]``.
     """
-    jobs = [(c, space) for c in contexts for space in PREFIXES]
+    jobs = [(k, space) for k in range(len(contexts)) for space in PREFIXES]
+    prompts = [policy.prompt(c.prompt, c.frame) for c in contexts]
     if grammars is None:
-        prompts = [policy.prompt(c.prompt) + PREFIXES[space] for c, space in jobs]
-        responses = sample(policy, prompts, cfg.temperature, cfg)
+        forced = [replace(prompts[k], text=prompts[k].text + PREFIXES[space]) for k, space in jobs]
+        responses = sample(policy, forced, cfg.temperature, cfg)
         texts = [PREFIXES[space] + policy.decode(ids) for (_, space), ids in zip(jobs, responses, strict=True)]
     else:  # one batch per space, each under that space's grammar (which writes the prefix itself)
         by_space = {
-            space: iter(sample(replace(policy, constraint=grammars[(space,)]),
-                               [policy.prompt(c.prompt) for c in contexts], cfg.temperature, cfg))
+            space: iter(sample(replace(policy, constraint=grammars[(space,)]), prompts, cfg.temperature, cfg))
             for space in PREFIXES
-        }  # fmt: skip
+        }
         texts = [policy.decode(next(by_space[space])) for _, space in jobs]
-    kept: dict[str, list[list[str]]] = defaultdict(list)
-    for (context, space), text in zip(jobs, texts, strict=True):
-        if g_match(text, context):
-            kept[space].append([context.prompt, text])
+    kept: dict[str, list[list[int | str]]] = defaultdict(list)
+    for (k, space), text in zip(jobs, texts, strict=True):
+        if g_match(text, contexts[k]):
+            kept[space].append([k, text])
     counts = {space: len(kept[space]) for space in PREFIXES}
     cap = int(np.median([n for n in counts.values() if n])) if any(counts.values()) else 0
     examples = [ex for space in PREFIXES for ex in kept[space][:cap]]
@@ -714,7 +865,7 @@ def strl_step(cfg: Config, contexts: Sequence[Context]) -> Step:
     def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, ref: Policy | None) -> dict[str, float]:
         batch = [contexts[i] for i in np.random.choice(len(contexts), cfg.strl_prompts, replace=False)]
         group = [c for c in batch for _ in range(cfg.strl_group)]
-        prompts = [policy.prompt(c.prompt) for c in group]
+        prompts = [policy.prompt(c.prompt, c.frame) for c in group]
         responses = sample(policy, prompts, cfg.temperature, cfg)
         texts = [policy.decode(r) for r in responses]
         rewards = torch.tensor([g_match(t, c) for t, c in zip(texts, group, strict=True)])
@@ -726,17 +877,20 @@ def strl_step(cfg: Config, contexts: Sequence[Context]) -> Step:
 
 
 def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) -> dict[str, Any]:
-    """Self-training relabel: where M_strl's greedy answer is g-equivalent to the label, adopt it (and its space)."""
-    contexts = [c for c, _ in data]
-    responses = sample(policy, [policy.prompt(c.prompt) for c in contexts], 0.0, cfg)
-    examples, adopted = [], Counter()
-    for (context, space), ids in zip(data, responses, strict=True):
+    """Self-training relabel: where M_strl's greedy answer is g-equivalent to the label, adopt it (and its space).
+
+    Each example is ``[index into data, response]``.
+    """
+    responses = sample(policy, [policy.prompt(c.prompt, c.frame) for c, _ in data], 0.0, cfg)
+    examples: list[list[int | str]] = []
+    adopted: Counter[str] = Counter()
+    for k, ((context, space), ids) in enumerate(zip(data, responses, strict=True)):
         text = policy.decode(ids)
         if space != "language" and g_match(text, context):
-            examples.append([context.prompt, text])
+            examples.append([k, text])
             adopted[text.split(":", 1)[0]] += 1
         else:
-            examples.append([context.prompt, context.labels[space]])
+            examples.append([k, context.labels[space]])
     return {"examples": examples, "adopted": dict(adopted), "total": len(data)}
 
 
@@ -749,7 +903,7 @@ def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) ->
 class Episode:
     task: str
     success: float
-    prompts: list[str]
+    prompts: list[Prompt]
     responses: list[list[int]]
     spaces: list[str | None]  # the space executed at each call (None: nothing executable)
     ticks: int
@@ -762,10 +916,11 @@ def rollout(
     envs = [TextActionEnv(CraftWorld(task, max_ticks=cfg.max_ticks), codebook=codebook, max_calls=cfg.max_calls,
                           seed=seed) for task, seed in episodes]  # fmt: skip
     observations = [env.reset(seed=seed)[0]["text"] for env, (_, seed) in zip(envs, episodes, strict=True)]
+    frames = [pov(env, cfg.frame_stride) if cfg.vision else None for env in envs]
     results = [Episode(task, 0.0, [], [], [], 0) for task, _ in episodes]
     live = list(range(len(envs)))
     while live:
-        prompts = [policy.prompt(observations[i]) for i in live]
+        prompts = [policy.prompt(observations[i], frames[i]) for i in live]
         responses = sample(policy, prompts, temperature, cfg)
         still = []
         for i, prompt, ids in zip(live, prompts, responses, strict=True):
@@ -777,6 +932,7 @@ def rollout(
             episode.ticks = info["total_ticks"]
             episode.success = episode_success(info, episode.task)
             observations[i] = obs["text"]
+            frames[i] = pov(envs[i], cfg.frame_stride) if cfg.vision else None
             if not (terminated or truncated):
                 still.append(i)
         live = still
@@ -1020,16 +1176,17 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
         codebook = fit_codebook(episodes, cfg.codebook_size)
         codebook.save(codebook_path)
     run = Run(root, cfg, codebook, device, tensorboard)
-    data = {p: expert_contexts(episodes, codebook, p) for p in (PIPELINES if cfg.baselines else ("mixed",))}
+    stride = cfg.frame_stride if cfg.vision else None
+    data = {p: expert_contexts(episodes, codebook, p, stride) for p in (PIPELINES if cfg.baselines else ("mixed",))}
     d_mix = data["mixed"]
     tqdm.write(f"D_mix: {len(d_mix)} calls, spaces {dict(Counter(s for _, s in d_mix))}")
 
-    def examples(pairs: Sequence[tuple[Context, str]]) -> list[tuple[str, str]]:
-        return [(c.prompt, c.labels[s]) for c, s in pairs]
+    def examples(pairs: Sequence[tuple[Context, str]]) -> list[Example]:
+        return [(c, c.labels[s]) for c, s in pairs]
 
     # the base model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on our text
     if cfg.model is not None:
-        base = load_policy(cfg.model, codebook, device)
+        base = load_policy(cfg.model, codebook, device, vision=cfg.vision)
     elif run.progress("base") is not None:
         base = run.load("base")
     else:
@@ -1048,13 +1205,14 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     ]
     accepted = run.cached("data", "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg, grammars))
     tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space")
-    m_cs1 = sft(run, "cs1", m_mix, examples(d_mix) + [tuple(e) for e in accepted["examples"]], cfg.finetune_steps)
+    kept = [(picked[k], text) for k, text in accepted["examples"]]
+    m_cs1 = sft(run, "cs1", m_mix, examples(d_mix) + kept, cfg.finetune_steps)
     # (b) single-step GRPO with 1{g(a) = g(a*)} -> M_strl
     m_strl = train_stage(run, "strl", m_cs1, cfg.strl_iters, cfg.rl_lr, strl_step(cfg, rl_contexts), kl=True)
     # (c) self-training relabel: adopt M_strl's answer where it is equivalent, SFT -> M_cs2
     relabelled = run.cached("data", "relabelled", lambda: relabel(m_strl, d_mix, cfg))
     tqdm.write(f"relabel: adopted {relabelled['adopted']} of {relabelled['total']}")
-    m_cs2 = sft(run, "cs2", m_strl, [tuple(e) for e in relabelled["examples"]], cfg.finetune_steps)
+    m_cs2 = sft(run, "cs2", m_strl, [(d_mix[k][0], text) for k, text in relabelled["examples"]], cfg.finetune_steps)
 
     # 3. MTRL: multi-turn GRPO with success - lambda * tokens -> CrossHA
     mtrl = mtrl_step(cfg, codebook)
@@ -1107,6 +1265,9 @@ def main(
     constrained: Annotated[
         bool, typer.Option(help="sample under each pipeline's grammar (the 'constrained' extra: llguidance)")
     ] = False,
+    vision: Annotated[
+        bool, typer.Option(help="show the model the pov frame too (a tiny Qwen2-VL, or --model a Qwen2-VL checkpoint)")
+    ] = False,
 ) -> None:
     """Train CrossHA and its baselines on CraftWorld, evaluate them, and write runs/<name>/results.md."""
     values: dict[str, Any] = dict(PRESETS[preset.value])
@@ -1121,12 +1282,19 @@ def main(
         values["model"] = model
     if constrained:
         values["constrained"] = True
+    if vision:
+        values["vision"] = True
     try:
         cfg = Config(**values)
     except ValidationError as err:
         raise typer.BadParameter(str(err)) from err
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise typer.BadParameter(f"--device {device}: torch sees no CUDA device")
+    if cfg.model is not None:
+        try:
+            check_checkpoint(Path(cfg.model), cfg.vision)
+        except (FileNotFoundError, ValueError) as err:
+            raise typer.BadParameter(str(err)) from err
     root = runs_dir / cfg.name
     saved = root / "config.json"
     if overwrite:

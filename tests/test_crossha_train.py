@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,8 +36,29 @@ def _run(*args: str, runs: Path, timeout: float = 600) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
+def _said(result: subprocess.CompletedProcess) -> str:
+    """What a run printed, with typer's error box and its line wrapping undone."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.stderr + result.stdout).split())
+
+
 def _metrics(root: Path) -> list[dict]:
     return [json.loads(line) for line in (root / "metrics.jsonl").read_text().splitlines() if line.strip()]
+
+
+def _codebook():
+    from actionspaces.controllers import LatentCodebook
+    from actionspaces.envs.craftworld import record_expert
+
+    actions = [s.action for s in record_expert("mine_block:dirt", 0)]
+    return LatentCodebook.fit([actions[i : i + 4] for i in range(0, len(actions) - 3)], size=4)
+
+
+def _frames(trainer, stride: int = 4) -> list:
+    """Three different views: the expert turning towards a tree."""
+    from actionspaces.envs.craftworld import record_expert
+
+    steps = record_expert("mine_block:oak_log", 0)
+    return [trainer.pov(steps[t].env, stride) for t in (0, 5, 10)]
 
 
 @pytest.mark.timeout(900)
@@ -110,7 +132,7 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
 def test_bad_configuration_is_named(tmp_path: Path, args: list[str], message: str) -> None:
     result = _run("--preset", "ci", *args, runs=tmp_path, timeout=120)
     assert result.returncode != 0
-    assert message in result.stderr + result.stdout
+    assert message in _said(result)
 
 
 def test_a_resumed_run_refuses_a_different_config(tmp_path: Path) -> None:
@@ -125,17 +147,13 @@ def test_a_resumed_run_refuses_a_different_config(tmp_path: Path) -> None:
 def test_a_stock_checkpoint_gains_the_special_tokens_and_writes_actions(tmp_path: Path) -> None:
     import torch
 
-    from actionspaces.controllers import LatentCodebook
-    from actionspaces.envs.craftworld import record_expert
     from tiny_lm import tiny_model, tiny_tokenizer
 
     trainer = _load()
     tokenizer = tiny_tokenizer()
     tiny_model(tokenizer).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    actions = [s.action for s in record_expert("mine_block:dirt", 0)]
-    codebook = LatentCodebook.fit([actions[i : i + 4] for i in range(0, len(actions) - 3)], size=4)
-    policy = trainer.load_policy(tmp_path, codebook, torch.device("cpu"))
+    policy = trainer.load_policy(tmp_path, _codebook(), torch.device("cpu"))
     for token in ("<|latent_3|>", "<|im_end|>", "<|box_start|>"):
         assert len(policy.encode([token])[0]) == 1, token
     assert policy.model.get_input_embeddings().num_embeddings == len(policy.tokenizer)
@@ -143,7 +161,7 @@ def test_a_stock_checkpoint_gains_the_special_tokens_and_writes_actions(tmp_path
     prompts = [policy.prompt("task: mine_block:dirt")] * 3
     responses = trainer.sample(policy, prompts, 1.0, cfg)
     assert len(responses) == 3 and all(1 <= len(r) <= cfg.max_new_tokens for r in responses)
-    logp, mask = trainer.response_logprobs(policy.model, policy.encode(prompts), responses, policy.device)
+    logp, mask = trainer.response_logprobs(policy, policy.encode_prompts(prompts), responses)
     assert mask.sum().item() == sum(map(len, responses))
     assert bool(torch.isfinite(logp[mask.bool()]).all()) and bool((logp[mask.bool()] <= 0).all())
 
@@ -180,16 +198,13 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
     import torch
 
     from actionspaces import ChainSpace
-    from actionspaces.controllers import LatentCodebook
-    from actionspaces.envs.craftworld import record_expert
     from tiny_lm import tiny_model, tiny_tokenizer
 
     trainer = _load()
     tokenizer = tiny_tokenizer()
     tiny_model(tokenizer, max_positions=512).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    actions = [s.action for s in record_expert("mine_block:dirt", 0)]
-    codebook = LatentCodebook.fit([actions[i : i + 4] for i in range(0, len(actions) - 3)], size=4)
+    codebook = _codebook()
     policy = trainer.load_policy(tmp_path, codebook, torch.device("cpu"))
     grammars = trainer.build_grammars(policy, codebook)
     cfg = trainer.Config(**{**trainer.PRESETS["ci"], "max_new_tokens": 200})
@@ -202,10 +217,9 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
             assert ids[-1] == policy.tokenizer.eos_token_id, "a response was cut: raise max_new_tokens"
             parsed = chain.parse(policy.decode(ids))
             assert parsed.ok and len(parsed.levels) == 1 and parsed.spaces[0] in spaces, parsed.text
-    logp, mask = trainer.response_logprobs(
-        policy.model, policy.encode(prompts), responses, policy.device, constrained.constraint.replay_masks(responses)
-    )
-    free, _ = trainer.response_logprobs(policy.model, policy.encode(prompts), responses, policy.device)
+    encoded = policy.encode_prompts(prompts)
+    logp, mask = trainer.response_logprobs(policy, encoded, responses, constrained.constraint.replay_masks(responses))
+    free, _ = trainer.response_logprobs(policy, encoded, responses)
     inside = mask.bool()
     assert bool(torch.isfinite(logp[inside]).all()) and bool((logp[inside] >= free[inside] - 1e-5).all())
     assert bool((logp[inside] > free[inside] + 1e-3).any())  # the mask removed probability mass
@@ -220,3 +234,103 @@ def test_ci_preset_runs_constrained(tmp_path: Path) -> None:
     assert json.loads((root / "config.json").read_text())["constrained"] is True
     assert {m["stage"] for m in _metrics(root)} >= {"mix", "strl", "crossha"}
     assert json.loads((root / "results.json").read_text())["models"]["crossha"]["ID/all"]["episodes"] > 0
+
+
+@pytest.mark.parametrize("source", ["stock Qwen2-VL checkpoint", "tiny builder"])
+def test_a_vision_policy_sees_the_frame_and_never_writes_image_tokens(tmp_path: Path, source: str) -> None:
+    import numpy as np
+    import torch
+
+    from tiny_lm import tiny_qwen2_vl_checkpoint
+
+    trainer = _load()
+    codebook = _codebook()
+    cfg = trainer.Config(**{**trainer.PRESETS["ci"], "vision": True, "max_new_tokens": 24})
+    if source == "tiny builder":
+        corpus = ["task: mine_block:dirt", "Action: move(0, 0) and press(w)", "Motion: turn left"] * 10
+        policy = trainer.build_tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
+    else:
+        policy = trainer.load_policy(tiny_qwen2_vl_checkpoint(tmp_path), codebook, torch.device("cpu"), vision=True)
+        assert len(policy.encode(["<|latent_3|>"])[0]) == 1  # the stock tokenizer gained our special tokens
+    frames = _frames(trainer)
+    assert frames[0].shape == (90, 160, 3) and not np.array_equal(frames[0], frames[1])
+    assert not np.array_equal(frames[1], frames[2])
+    prompts = [policy.prompt("task: mine_block:dirt", frame) for frame in frames]
+    encoded = policy.encode_prompts(prompts)
+    image_token = policy.model.config.image_token_id
+    for e in encoded:  # one placeholder per merged 2x2 patch, as Qwen2-VL's processor writes it
+        patches = int(e.image_grid_thw.prod())
+        assert e.pixel_values.shape[0] == patches and e.ids.count(image_token) == patches // 4 > 0
+
+    torch.manual_seed(0)
+    responses = trainer.sample(policy, prompts * 8, 1.0, cfg)
+    assert all(1 <= len(r) <= cfg.max_new_tokens for r in responses)
+    # these random weights write an image token about once in 70 tokens when nothing suppresses it
+    assert policy.unwritable and not any(set(r) & set(policy.unwritable) for r in responses)
+
+    logp, mask = trainer.response_logprobs(policy, encoded, responses[:3])
+    inside = mask.bool()
+    assert bool(torch.isfinite(logp).all()) and bool((logp[inside] < 0).all()) and bool((logp[~inside] == 0).all())
+    for i in range(3):  # a batch (padded, three frames) scores each response as it would alone
+        alone, alone_mask = trainer.response_logprobs(policy, [encoded[i]], [responses[i]])
+        assert torch.allclose(logp[i][inside[i]], alone[0][alone_mask[0].bool()], atol=1e-5)
+    dark = policy.encode_prompts([policy.prompt("task: mine_block:dirt", np.zeros_like(frames[0]))])
+    in_the_dark, _ = trainer.response_logprobs(policy, dark, [responses[0]])
+    assert not torch.allclose(in_the_dark[0][inside[0]], logp[0][inside[0]], atol=1e-4)  # the frame reaches the model
+
+    with pytest.raises(ValueError, match="needs the frame"):
+        policy.prompt("task: mine_block:dirt")
+
+
+def test_vision_needs_a_qwen2_vl_checkpoint_with_its_image_processor(tmp_path: Path) -> None:
+    import torch
+
+    from tiny_lm import tiny_model, tiny_qwen2_vl_checkpoint, tiny_tokenizer
+
+    trainer = _load()
+    codebook = _codebook()
+    text_only = tmp_path / "qwen2"
+    tokenizer = tiny_tokenizer()
+    tiny_model(tokenizer).save_pretrained(text_only)
+    tokenizer.save_pretrained(text_only)
+    with pytest.raises(ValueError, match=r"needs a Qwen2-VL checkpoint.*'qwen2'"):
+        trainer.load_policy(text_only, codebook, torch.device("cpu"), vision=True)
+    text_policy = trainer.load_policy(text_only, codebook, torch.device("cpu"))
+    with pytest.raises(ValueError, match="text-only policy"):
+        text_policy.prompt("task: mine_block:dirt", _frames(trainer)[0])
+
+    no_processor = tiny_qwen2_vl_checkpoint(tmp_path / "qwen2vl")
+    (no_processor / "preprocessor_config.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"preprocessor_config\.json"):
+        trainer.load_policy(no_processor, codebook, torch.device("cpu"), vision=True)
+    # without --vision a Qwen2-VL checkpoint is a text model
+    policy = trainer.load_policy(no_processor, codebook, torch.device("cpu"))
+    assert policy.images is None and policy.model.config.model_type == "qwen2_vl"
+    result = _run("--preset", "ci", "--vision", "--model", str(text_only), runs=tmp_path / "runs", timeout=120)
+    assert result.returncode != 0 and "needs a Qwen2-VL checkpoint" in _said(result)
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(600)
+def test_ci_preset_trains_a_qwen2_vl_checkpoint_on_the_frames(tmp_path: Path) -> None:
+    from tiny_lm import tiny_qwen2_vl_checkpoint
+
+    checkpoint = tiny_qwen2_vl_checkpoint(tmp_path / "qwen2vl")
+    args = ("--preset", "ci", "--vision", "--model", str(checkpoint), "--set", "baselines=false", "--name", "civ")
+    result = _run(*args, runs=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = tmp_path / "civ"
+    cfg = json.loads((root / "config.json").read_text())
+    assert cfg["vision"] is True and cfg["model"] == str(checkpoint)
+    assert {m["stage"] for m in _metrics(root)} >= {"mix", "cs1", "strl", "cs2", "crossha"}
+    assert all(m["loss"] == m["loss"] for m in _metrics(root) if "loss" in m)  # no NaN
+    for name in ("mix", "strl", "crossha"):
+        ckpt = root / "checkpoints" / name
+        assert (ckpt / "preprocessor_config.json").is_file()
+        assert json.loads((ckpt / "config.json").read_text())["model_type"] == "qwen2_vl"
+    results = json.loads((root / "results.json").read_text())
+    assert results["models"]["crossha"]["ID/all"]["episodes"] == 30
+    # a finished run resumes by loading every checkpoint as a Qwen2-VL with its image processor
+    again = _run(*args, "--resume", runs=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads((root / "results.json").read_text()) == results

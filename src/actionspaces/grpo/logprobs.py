@@ -110,7 +110,11 @@ def _rows_forward(
         index = ids[start:stop, None]
         logp = torch.log_softmax(chunk, dim=-1).gather(-1, index).squeeze(-1)
         out[start:stop] = logp
-        lse[start:stop] = chunk.gather(-1, index).squeeze(-1) - logp
+        row_lse = chunk.gather(-1, index).squeeze(-1) - logp
+        masked = torch.isneginf(logp)  # a -inf target logit (a masked token): -inf - -inf would be NaN
+        if masked.any():
+            row_lse[masked] = torch.logsumexp(chunk[masked], dim=-1)
+        lse[start:stop] = row_lse
 
 
 def _rows_backward(
