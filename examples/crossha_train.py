@@ -304,7 +304,10 @@ class Policy:
     images: Any = None  # with --vision: the checkpoint's own image processor (Qwen2-VL)
 
     def prompt(self, observation: str, frame: np.ndarray | None = None) -> Prompt:
-        """The chat-formatted prompt for one observation (the checkpoint's own chat template)."""
+        """The chat-formatted prompt for one observation (the checkpoint's own chat template).
+
+        A --vision policy (one with an image processor) takes the frame too, as an image part before the text.
+        """
         if (frame is None) != (self.images is None):
             raise ValueError(
                 "a --vision policy needs the frame of every observation"
