@@ -26,24 +26,26 @@ def test_token_logprobs_values_and_gradients_match_naive(temperature, chunk_rows
     assert torch.allclose(ga, gb, atol=1e-5)
 
 
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
 @pytest.mark.parametrize("chunk_rows", [None, 1])
-def test_a_masked_target_has_minus_inf_logprob_and_leaves_the_other_gradients_finite(chunk_rows):
+def test_a_masked_target_has_minus_inf_logprob_and_leaves_the_other_gradients_finite(chunk_rows, temperature):
     # a -inf logit is a token masked out of the distribution; a prompt position may still target it
     g = torch.Generator().manual_seed(1)
     logits = torch.randn(4, 30, generator=g, dtype=torch.float64)
     logits[:, 3] = float("-inf")
     ids = torch.tensor([3, 5, 3, 7])
     a = logits.clone().requires_grad_()
-    logp = token_logprobs(a, ids, chunk_rows=chunk_rows)
+    logp = token_logprobs(a, ids, temperature=temperature, chunk_rows=chunk_rows)
     assert torch.isneginf(logp[[0, 2]]).all()
-    assert torch.allclose(logp[[1, 3]], naive(logits, ids)[[1, 3]], atol=1e-6)
+    assert torch.allclose(logp[[1, 3]], naive(logits, ids, temperature)[[1, 3]], atol=1e-6)
     scored = logp.masked_fill(torch.isneginf(logp), 0.0)  # what a response mask does to such positions
     (grad,) = torch.autograd.grad(scored.sum(), a)
     assert torch.isfinite(grad).all()
     assert torch.equal(grad[[0, 2]], torch.zeros(2, 30, dtype=torch.float64))
-    expected = torch.softmax(logits[[1, 3]], -1).neg()
+    expected = torch.softmax(logits[[1, 3]] / temperature, -1).neg()
     expected[0, 5] += 1
     expected[1, 7] += 1
+    expected /= temperature
     assert torch.allclose(grad[[1, 3]], expected, atol=1e-6)
 
 

@@ -110,11 +110,12 @@ def _rows_forward(
         index = ids[start:stop, None]
         logp = torch.log_softmax(chunk, dim=-1).gather(-1, index).squeeze(-1)
         out[start:stop] = logp
-        row_lse = chunk.gather(-1, index).squeeze(-1) - logp
-        masked = torch.isneginf(logp)  # a -inf target logit (a masked token): -inf - -inf would be NaN
-        if masked.any():
-            row_lse[masked] = torch.logsumexp(chunk[masked], dim=-1)
-        lse[start:stop] = row_lse
+        lse[start:stop] = chunk.gather(-1, index).squeeze(-1) - logp
+    # A -inf target logit (a masked token) left -inf - -inf = NaN in lse: recompute those rows, checked
+    # once per call rather than per chunk (each check waits for the device).
+    masked = torch.isneginf(out)
+    if masked.any():
+        lse[masked] = torch.logsumexp(_scaled(logits[masked], temperature), dim=-1)
 
 
 def _rows_backward(
