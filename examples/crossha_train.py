@@ -411,7 +411,9 @@ def tiny_qwen2_vl(text: dict[str, Any], heads: int, tokenizer: Any) -> Any:
     from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
 
     half = text["hidden_size"] // heads // 2  # M-RoPE splits each head's rotary half into (time, height, width)
-    sections = [half // 4, (half - half // 4) // 2, half - half // 4 - (half - half // 4) // 2]
+    temporal = half // 4  # Qwen2-VL's split is 1/4, 3/8, 3/8 (16, 24, 24 of 64)
+    height = (half - temporal) // 2
+    sections = [temporal, height, half - temporal - height]
     rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": sections}
     config = Qwen2VLConfig(
         text_config={**text, "rope_parameters": rope},
