@@ -4,8 +4,8 @@ import pytest
 
 from actionspaces import GroundingSpace, LanguageSpace, LatentSpace, MotionSpace, RawSpace
 
-#: The shared corpus of OpenHA outputs lives beside the repository, not in it.
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "openha_outputs.jsonl"
+#: OpenHA's outputs collected from its README, code and prompts (a copy of the project's shared corpus).
+CORPUS = Path(__file__).resolve().parent / "data" / "openha_outputs.jsonl"
 
 ALL_SPACES = [RawSpace(), GroundingSpace(), MotionSpace(), LanguageSpace(), LatentSpace(codebook_size=64)]
 

@@ -139,9 +139,9 @@ def test_legacy_xml_levels():
         "<skill>chop</skill>, <|reserved_special_token_178|><|reserved_special_token_204|><|reserved_special_token_179|>"
     )
     assert reserved.ok and reserved.executable.action.buttons == {"attack"}
-    junk = asp.parse("<motion>turn left</motion> junk")
-    assert [e.message for e in junk.chain_errors] == ["text after the last level"]
-    assert junk.text[junk.chain_errors[0].position :] == "junk"
+    prose = asp.parse("<motion>turn left</motion> junk")  # free text around tags is the model's reasoning
+    assert prose.ok and [r.text for r in prose.reasoning] == ["junk"]
+    assert prose.text[slice(*prose.reasoning[0].span)] == "junk"
 
 
 def test_crlf_endings_are_whitespace_in_every_form():

@@ -13,13 +13,15 @@ def test_parse_pretty_and_json():
     bad = runner.invoke(app, ["parse", "-", "--json"], input="Action: press(jump)")
     assert bad.exit_code == 1
     result = json.loads(bad.output)
-    assert result["errors"][0] == {
+    error = result["errors"][0]
+    assert {k: error[k] for k in ("space", "message", "position", "line", "column")} == {
         "space": "raw",
-        "message": "unknown key 'jump'",
+        "message": "unknown key 'jump' (did you mean 'space'?)",
         "position": 14,
         "line": 1,
         "column": 15,
     }
+    assert "space" in error["expected"] and not any("reserved" in e for e in error["expected"])
     caret = runner.invoke(app, ["parse", "Action: press(jump)"])
     assert caret.exit_code == 1 and "              ^" in caret.output
 

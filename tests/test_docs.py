@@ -61,7 +61,13 @@ def blocks(lang):
 
 def test_every_code_block_has_a_known_kind():
     kinds = {m["lang"] for page in PAGES for m in FENCE.finditer(page.read_text(encoding="utf-8"))}
-    assert kinds <= {"python", "console", "bash"} | NOT_CODE, kinds
+    assert kinds <= {"python", "console", "bash", "toml"} | NOT_CODE, kinds
+
+
+@pytest.mark.parametrize(("page", "body"), blocks("toml"))
+def test_toml_blocks_parse(page, body):
+    tomllib = pytest.importorskip("tomllib")
+    assert tomllib.loads(body)
 
 
 @pytest.mark.parametrize(("page", "body"), blocks("python"))

@@ -67,11 +67,13 @@ def test_chain_never_raises_and_positions_are_in_range(text):
 @given(seed=SEEDS)
 def test_chain_round_trip(seed):
     cs = ChainSpace()
-    actions = cs.sample(np.random.default_rng(seed))
-    text = cs.render(actions)
+    sampled = cs.sample(np.random.default_rng(seed))
+    assert sampled.ok and cs.contains(sampled), sampled.errors
+    text = cs.render(sampled)
     chain = cs.parse(text)
     assert chain.ok, chain.errors
-    assert [lv.action for lv in chain.levels] == actions
+    assert [lv.action for lv in chain.levels] == [lv.action for lv in sampled.levels]
+    assert cs.render(chain) == text
 
 
 def test_pathological_inputs_fail_fast():

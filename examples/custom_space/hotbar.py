@@ -15,8 +15,10 @@ import numpy as np
 from lark import Token, Transformer
 from pydantic import BaseModel, ConfigDict, Field
 
+import actionspaces as asp
 from actionspaces import CanonicalAction, ChainSpace, ParseError, RawSpace, ViewState, equivalent
 from actionspaces.decoding import generation_grammar
+from actionspaces.registry import SpaceEntry, register_space
 from actionspaces.space import ActionSpace, SemanticError, as_generator
 
 
@@ -49,7 +51,8 @@ class HotbarSpace(ActionSpace[HotbarAction]):
     terminal_descriptions: ClassVar[dict[str, str]] = {"NUMBER": "a hotbar slot 1..9", "SLOT_WORD": "'slot'"}
 
     @classmethod
-    def _transformer(cls) -> _HotbarTransformer:
+    def transformer(cls) -> _HotbarTransformer:
+        """The transformer of hotbar.lark."""
         return _HotbarTransformer()
 
     def render_body(self, action: HotbarAction) -> str:
@@ -89,7 +92,12 @@ def main() -> None:
     # constrained decoding: its generation grammar joins the chain's
     grammar = generation_grammar(chain, spaces=["hotbar", "raw"], single=True)
     assert 'start: "Action: " raw | "Hotbar: " hotbar' in grammar
-    print("HotbarSpace: parse, render, errors, g, chains and the generation grammar all work")
+    # registered, the space reaches asp.parse and the command line, prefixed or in its tag
+    register_space(SpaceEntry(HotbarSpace, execution_rank=5, text_order=35))
+    assert asp.parse("Hotbar: 4").executable.space == "hotbar"
+    tagged = asp.parse("Slot 4 holds the sword. <hotbar>4</hotbar>")
+    assert tagged.ok and tagged.executable.action == HotbarAction(slot=4)
+    print("HotbarSpace: parse, render, errors, g, chains, the registry and the generation grammar all work")
 
 
 if __name__ == "__main__":

@@ -15,15 +15,15 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .chain import Chain, ChainSpace, default_spaces
-from .errors import ActionSpacesError, ParseError
+from .chain import ChainSpace, default_spaces
+from .errors import ParseError
 
 __all__ = ["app", "error_kind", "main"]
 
@@ -46,40 +46,10 @@ def error_kind(error: ParseError) -> str:
     Examples:
         >>> from actionspaces import parse
         >>> error_kind(parse("Action: press(jump)").errors[0])
-        "raw: unknown key '…'"
+        "raw: unknown key '…' (did you mean '…'?)"
     """
     message = _QUOTED.sub(lambda m: "'…'" if m.group(0)[0] in "'\"" else "N", error.message)
     return f"{error.space or 'chain'}: {message}"
-
-
-def _chain_json(chain: Chain, space: ChainSpace) -> dict[str, Any]:
-    executable: dict[str, Any] | None = None
-    exec_error: str | None = None
-    if chain.executable is not None and chain.executable.ok:
-        try:
-            env = space.canonicalize(chain).to_env()
-            executable = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in env.items()}
-        except ActionSpacesError as err:
-            exec_error = str(err)
-    return {
-        "ok": chain.ok,
-        "levels": [
-            {
-                "space": level.space,
-                "span": list(level.span),
-                "action": level.action.model_dump(mode="json") if level.action is not None else None,
-                "error": level.error.message if level.error is not None else None,
-            }
-            for level in chain.levels
-        ],
-        "executable_space": chain.executable.space if chain.executable is not None else None,
-        "env_action": executable,
-        "execution_error": exec_error,
-        "errors": [
-            {"space": e.space, "message": e.message, "position": e.position, "line": e.line, "column": e.column}
-            for e in chain.errors
-        ],
-    }
 
 
 @app.command()
@@ -91,7 +61,7 @@ def parse(
     space = ChainSpace()
     response = _read(text)
     chain = space.parse(response)
-    result = _chain_json(chain, space)
+    result = chain.to_dict()
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
     else:

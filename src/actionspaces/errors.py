@@ -51,7 +51,12 @@ class ParseError(ActionSpacesError, ValueError):
         self.position = max(0, min(position, len(text)))
         self.expected: tuple[str, ...] = tuple(sorted(set(expected)))
         self.space = space
-        super().__init__(self._format())
+        # The message with line, column and caret is built when first shown, not here: a response with many
+        # broken levels would otherwise pay a scan of the text from its start for every error.
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self._format()
 
     @property
     def line(self) -> int:

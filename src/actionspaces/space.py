@@ -12,6 +12,7 @@ failures alike surface as one exception type, :class:`~actionspaces.errors.Parse
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from abc import ABC, abstractmethod
@@ -30,9 +31,18 @@ from .canonical import CanonicalAction
 from .errors import ParseError
 from .state import ViewState
 
-__all__ = ["DEFAULT_MAX_LENGTH", "ActionSpace", "SemanticError", "check_step_deg", "grammar_source", "header_pattern"]
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "ActionSpace",
+    "SemanticError",
+    "check_step_deg",
+    "did_you_mean",
+    "grammar_source",
+    "header_pattern",
+]
 
-A = TypeVar("A", bound=BaseModel)
+#: The action type of a space: a frozen pydantic model for a leaf space, a ``Chain`` for a ``ChainSpace``.
+A = TypeVar("A")
 
 #: Upper bound on the length of one action's text; real actions are a few dozen characters.
 DEFAULT_MAX_LENGTH = 4096
@@ -77,8 +87,13 @@ class ActionSpace(ABC, Generic[A]):
 
     Subclasses set the class attributes ``name``, ``prefix``, ``action_type`` and their grammar (``grammar_name``
     for a grammar shipped in ``actionspaces/grammars/``, or ``grammar_path`` for a ``.lark`` file of
-    their own), provide a Lark transformer in :meth:`_transformer`, and implement :meth:`render_body`,
-    :meth:`canonicalize` and :meth:`sample`. ``examples/custom_space.py`` is a complete one.
+    their own), provide a Lark transformer in :meth:`transformer`, and implement :meth:`render_body`,
+    :meth:`canonicalize` and :meth:`sample`. ``examples/custom_space/hotbar.py`` is a complete one.
+
+    The extension hooks a subclass may override are these, all public: :meth:`transformer` (required),
+    :meth:`build` (check the transformer's result against the space's parameters), :meth:`fast_parse` (a
+    scanner for the common form, which may only ever accept what the grammar accepts) and
+    :meth:`generation_rules` (the constrained-decoding grammar of a custom space).
 
     Examples:
         >>> from actionspaces import RawSpace
@@ -98,6 +113,8 @@ class ActionSpace(ABC, Generic[A]):
     action_type: ClassVar[type[BaseModel]]
     #: Descriptions of regex terminals for error messages (terminal name → words).
     terminal_descriptions: ClassVar[dict[str, str]] = {}
+    #: Terminals never listed as "expected" in an error (legacy forms a model should not be steered to).
+    hidden_terminals: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
         if max_length <= 0:
@@ -120,9 +137,18 @@ class ActionSpace(ABC, Generic[A]):
         return path.read_text(encoding="utf-8")
 
     @classmethod
-    def _transformer(cls) -> Transformer[Any, Any]:
-        """The Lark transformer that builds the parse result; called once per class."""
-        raise NotImplementedError
+    def transformer(cls) -> Transformer[Any, Any]:
+        """The Lark transformer that builds the parse result (hook; required); called once per class."""
+        raise NotImplementedError(f"{cls.__name__} must define the classmethod transformer()")
+
+    def generation_rules(self) -> str | None:
+        """Hook: the constrained-decoding grammar of this space (llguidance Lark rules), or ``None``.
+
+        The entry rule must be named after the space (``name``), the others start with ``<name>_``. The
+        built-in spaces' grammars live in :mod:`actionspaces.decoding`; a custom space returns its own
+        here (see ``examples/custom_space/hotbar.py``).
+        """
+        return None
 
     def _lark(self) -> Lark:
         return _compiled(type(self))
@@ -143,10 +169,24 @@ class ActionSpace(ABC, Generic[A]):
             start = header.end()
         return self.parse_body(text, start, end)
 
+    def check_length(self, text: str, start: int, end: int) -> None:
+        """Raise the positioned :class:`ParseError` for a body longer than ``max_length``, before any scan."""
+        if end - start > self.max_length:
+            raise ParseError(
+                f"{self.name} action is {end - start} characters long, more than max_length={self.max_length}",
+                text=text,
+                position=start + self.max_length,
+                space=self.name,
+            )
+
     def parse_body(self, text: str, start: int = 0, end: int | None = None) -> A:
         """Parse ``text[start:end]``, the body after the prefix; errors point into the whole ``text``."""
         end = len(text) if end is None else end
+        self.check_length(text, start, end)
         body = text[start:end]
+        fast = self.fast_parse(body)
+        if fast is not None:
+            return fast
         if not body.strip():
             raise ParseError(
                 f"empty {self.name} action",
@@ -155,20 +195,10 @@ class ActionSpace(ABC, Generic[A]):
                 expected=self._first_tokens(),
                 space=self.name,
             )
-        if len(body) > self.max_length:
-            raise ParseError(
-                f"{self.name} action is {len(body)} characters long, more than max_length={self.max_length}",
-                text=text,
-                position=start + self.max_length,
-                space=self.name,
-            )
-        fast = self._fast_parse(body)
-        if fast is not None:
-            return fast
         try:
             # the transformer runs inline (LALR), so its SemanticError arrives unwrapped
             result = self._lark().parse(body)
-            return self._build(result, body)
+            return self.build(result, body)
         except SemanticError as err:
             raise ParseError(
                 err.message, text=text, position=start + err.position, expected=err.expected, space=self.name
@@ -176,12 +206,16 @@ class ActionSpace(ABC, Generic[A]):
         except UnexpectedInput as err:
             raise self._lark_error(err, text, start, body) from None
 
-    def _fast_parse(self, body: str) -> A | None:
-        """Optional fast path for the canonical form; returns ``None`` to defer to the grammar."""
+    def fast_parse(self, body: str) -> A | None:
+        """Hook: a scanner for the common form; ``None`` defers to the grammar.
+
+        It may only ever accept what the grammar accepts, with the same result (the test-suite checks the
+        built-in ones against their grammars); every error is left to the grammar, which words it.
+        """
         return None
 
-    def _build(self, result: Any, body: str) -> A:
-        """Turn the transformer's result into the action (where space parameters are checked)."""
+    def build(self, result: Any, body: str) -> A:
+        """Hook: turn the transformer's result into the action (where space parameters are checked)."""
         return result  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------------------------------------- the rest
@@ -225,7 +259,8 @@ class ActionSpace(ABC, Generic[A]):
 
     def _first_tokens(self) -> tuple[str, ...]:
         parser = self._lark().parse_interactive("")
-        return tuple(self._describe(t) for t in parser.accepts())  # type: ignore[no-untyped-call]
+        accepted: set[str] = parser.accepts()  # type: ignore[no-untyped-call]
+        return tuple(self._describe(t) for t in accepted if t not in self.hidden_terminals)
 
     def _lark_error(self, err: UnexpectedInput, text: str, start: int, body: str) -> ParseError:
         if isinstance(err, UnexpectedToken):
@@ -233,7 +268,7 @@ class ActionSpace(ABC, Generic[A]):
             at_end = tok.type == "$END"
             pos = len(body) if at_end else (tok.start_pos or 0)
             found = "end of action" if at_end else repr(_first_word(str(tok)))
-            expected = err.accepts or err.expected
+            expected = _accepted(err)
             msg = f"unexpected {found}"
         elif isinstance(err, UnexpectedCharacters):
             pos = err.pos_in_stream or 0
@@ -245,8 +280,44 @@ class ActionSpace(ABC, Generic[A]):
             msg = "unexpected end of action"
         else:  # pragma: no cover - lark has no other subclasses
             pos, expected, msg = 0, set(), str(err)
-        described = tuple(self._describe(t) for t in expected if not t.startswith("__IGNORE"))
+        shown = [t for t in expected if not t.startswith("__IGNORE") and t not in self.hidden_terminals]
+        described = tuple(self._describe(t) for t in shown)
+        word = _WORD.match(body, pos)
+        if word is not None:
+            msg += did_you_mean(word.group(), self._keywords(shown))
         return ParseError(msg, text=text, position=start + pos, expected=described, space=self.name)
+
+    def _keywords(self, terminals: list[str]) -> list[str]:
+        """The literal words among ``terminals`` (``'move'``, ``'press'``), for "did you mean"."""
+        words: list[str] = []
+        for name in terminals:
+            try:
+                pattern = self._lark().get_terminal(name).pattern
+            except KeyError:
+                continue
+            if isinstance(pattern, PatternStr) and _WORD.fullmatch(pattern.value):
+                words.append(pattern.value)
+            elif _WORD_ALTERNATIVES.fullmatch(pattern.value):  # /forward|back|left/: a list of words
+                words += pattern.value.split("|")
+        return words
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z_.]*")
+_WORD_ALTERNATIVES = re.compile(r"[A-Za-z_]+(\|[A-Za-z_]+)+")
+
+
+def did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
+    """``" (did you mean 'move'?)"`` for the candidate closest to ``word``, or ``""`` when none is close.
+
+    Examples:
+        >>> did_you_mean("mvoe", ["move", "press", "click"])
+        " (did you mean 'move'?)"
+        >>> did_you_mean("banana", ["move", "press"])
+        ''
+    """
+    lowered = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[close[0]]!r}?)" if close and close[0] != word.lower() else ""
 
 
 @cache
@@ -256,10 +327,26 @@ def _compiled(space_type: type[ActionSpace[Any]]) -> Lark:
         space_type._grammar_text(),
         parser="lalr",
         lexer="contextual",
-        transformer=space_type._transformer(),
+        transformer=space_type.transformer(),
         propagate_positions=False,
         maybe_placeholders=True,
     )
+
+
+_ACCEPTS: dict[tuple[int, tuple[int, ...]], set[str]] = {}
+
+
+def _accepted(err: UnexpectedToken) -> set[str]:
+    """The terminals lark's parser accepts where ``err`` happened (cached: computing them replays the parser)."""
+    stack = getattr(getattr(err.interactive_parser, "parser_state", None), "state_stack", None)
+    if stack is None:
+        return set(err.accepts or err.expected)
+    key = (id(err.interactive_parser.parser_state.parse_conf), tuple(stack))
+    if key not in _ACCEPTS:
+        if len(_ACCEPTS) > 4096:  # bounded: the parsers have a few hundred states
+            _ACCEPTS.clear()
+        _ACCEPTS[key] = set(err.accepts or err.expected)
+    return _ACCEPTS[key]
 
 
 def check_step_deg(name: str, value: float) -> float:

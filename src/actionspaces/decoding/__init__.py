@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .grammar import CHAIN_ORDER, generation_grammar, special_tokens
+from .grammar import generation_grammar, special_tokens
 
 if TYPE_CHECKING:
     from .constraint import GrammarConstraint, allowed_tokens, masked_token_logprobs
     from .processor import ActionLogitsProcessor
 
 __all__ = [
-    "CHAIN_ORDER",
     "ActionLogitsProcessor",
     "GrammarConstraint",
     "allowed_tokens",

@@ -19,16 +19,14 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .. import registry
 from ..canonical import BUTTONS
 from ..chain import ChainSpace
 from ..space import ActionSpace
 from ..spaces import GroundingSpace, LanguageSpace, LatentSpace, MotionSpace, RawSpace
 from ..spaces.raw import CLICK_NAMES, KEY_NAMES
 
-__all__ = ["CHAIN_ORDER", "GROUNDING_MAX_COMMANDS", "LANGUAGE_MAX_CHARS", "generation_grammar", "special_tokens"]
-
-#: Textual order of the levels of a generated chain: from the most abstract to the executable one.
-CHAIN_ORDER: tuple[str, ...] = ("language", "grounding", "motion", "latent", "raw")
+__all__ = ["GROUNDING_MAX_COMMANDS", "LANGUAGE_MAX_CHARS", "generation_grammar", "special_tokens"]
 #: Most commands in one generated grounding action.
 GROUNDING_MAX_COMMANDS = 3
 #: Most characters in one generated skill.
@@ -137,13 +135,12 @@ def _space_rules(space: ActionSpace[Any]) -> list[str]:
     for kind, build in _BUILDERS.items():
         if isinstance(space, kind):
             return build(space)
-    custom = getattr(space, "generation_rules", None)
-    if custom is None:
+    rules = space.generation_rules()
+    if rules is None:
         raise TypeError(
             f"{type(space).__name__} has no generation grammar: define a method generation_rules() returning "
             f"Lark rules whose entry rule is named {space.name!r} (other names starting with {space.name}_)"
         )
-    rules = custom()
     if not isinstance(rules, str) or not re.search(rf"^{re.escape(space.name)}\s*:", rules, re.MULTILINE):
         raise ValueError(
             f"{type(space).__name__}.generation_rules() must return Lark rules defining {space.name!r}, got {rules!r}"
@@ -193,7 +190,7 @@ def generation_grammar(
     """
     if isinstance(target, str):
         target = _named_space(target)
-    if isinstance(target, ActionSpace):
+    if isinstance(target, ActionSpace) and not isinstance(target, ChainSpace):
         if spaces is not None or single:
             raise ValueError("spaces= and single= restrict a chain; pass a ChainSpace or 'chain'")
         return "\n".join([f"start: {_level(target)}", *_space_rules(target)]) + "\n"
@@ -221,8 +218,8 @@ def _chain_levels(chain: ChainSpace, spaces: Sequence[str] | None) -> list[Actio
         raise ValueError("spaces must name at least one space")
     if len(set(names)) != len(names):
         raise ValueError(f"spaces names a space twice: {names}")
-    order = [*CHAIN_ORDER, *(n for n in chain.spaces if n not in CHAIN_ORDER)]
-    return [chain.spaces[n] for n in sorted(names, key=order.index)]
+    # the levels in their textual order, from the most abstract to the executable one
+    return [chain.spaces[n] for n in registry.text_order(names)]
 
 
 def special_tokens(grammar: str) -> list[str]:

@@ -8,11 +8,12 @@ OpenHA (x to the right, y down), whatever the frame size; :meth:`Point.to_pixels
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from lark import Token, Transformer
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..canonical import Button, CanonicalAction
 from ..space import DEFAULT_MAX_LENGTH, ActionSpace, SemanticError, as_generator, check_step_deg
@@ -21,14 +22,15 @@ from .raw import format_number
 
 __all__ = ["GroundingAction", "GroundingCommand", "GroundingSpace", "GroundingVerb", "Point"]
 
-GroundingVerb = Literal["kill", "mine", "approach", "right_click", "move_to", "explore", "noop"]
+GroundingVerb = Literal["kill", "mine", "approach", "right_click", "left_click", "move_to", "explore", "noop"]
 #: Verbs that need a target point.
-TARGETED_VERBS: frozenset[str] = frozenset({"kill", "mine", "approach", "right_click", "move_to"})
+TARGETED_VERBS: frozenset[str] = frozenset({"kill", "mine", "approach", "right_click", "left_click", "move_to"})
 _VERB_TEXT: dict[str, str] = {
     "kill": "Kill",
     "mine": "Mine",
     "approach": "Approach",
     "right_click": "right click",
+    "left_click": "left click",
     "move_to": "move to",
     "explore": "Explore",
     "noop": "no-op",
@@ -39,6 +41,7 @@ _VERB_ALIASES: dict[str, GroundingVerb] = {
     "mine": "mine",
     "approach": "approach",
     "rightclick": "right_click",
+    "leftclick": "left_click",
     "moveto": "move_to",
     "movecamera": "move_to",
 }
@@ -62,15 +65,9 @@ class Point(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    x: float = Field(ge=0, lt=GRID)
-    y: float = Field(ge=0, lt=GRID)
-
-    @field_validator("x", "y")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"point coordinates must be finite, got {value!r}")
-        return float(value)
+    # native constraints (no Python validator): the parsers build one of these per grounding command
+    x: float = Field(ge=0, lt=GRID, allow_inf_nan=False)
+    y: float = Field(ge=0, lt=GRID, allow_inf_nan=False)
 
     def to_pixels(self, width: int = 640, height: int = 360) -> tuple[int, int]:
         """The pixel ``(column, row)`` of a ``width``×``height`` frame that holds this point."""
@@ -164,6 +161,8 @@ class _GroundingTransformer(Transformer[Token, Any]):
     def targeted(self, children: list[Any]) -> GroundingCommand:
         verb_token, label, (points, box) = children
         key = "".join(ch for ch in str(verb_token).lower() if ch.isalpha())
+        if isinstance(label, Token):  # a bare label, "Mine oak log(512,300)"
+            label = str(label).strip()
         return GroundingCommand(verb=_VERB_ALIASES[key], label=label, points=points, box=box)
 
     def object_ref(self, children: list[Any]) -> str:
@@ -178,6 +177,9 @@ class _GroundingTransformer(Transformer[Token, Any]):
 
     def box(self, children: list[Any]) -> tuple[tuple[Point, ...], bool]:
         return tuple(p for p in children if isinstance(p, Point)), True
+
+    def bare_point(self, children: list[Point]) -> tuple[tuple[Point, ...], bool]:
+        return (children[0],), False
 
     def grid_point(self, children: list[Token]) -> Point:
         return Point(x=_coordinate(children[0], 1.0), y=_coordinate(children[1], 1.0))
@@ -195,7 +197,11 @@ def _coordinate(token: Token, scale: float) -> float:
 
 
 class GroundingSpace(ActionSpace[GroundingAction]):
-    """OpenHA's grounding commands: Kill, Mine, Approach, right click, move to / move_camera, Explore, no-op.
+    """OpenHA's grounding commands: Kill, Mine, Approach, right/left click, move to / move_camera, Explore, no-op.
+
+    Targets are written with point markers (``<|point_start|>(512,300)<|point_end|>``) or, as the reasoning
+    dialect of OpenHA's RL models writes them, as a bare point (``move_to (372,390)``, ``Mine oak log(5,3)``).
+    ``left click`` clicks (attacks) where ``right click`` uses.
 
     Args:
         max_turn_deg: largest camera (or cursor) step per tick when canonicalizing, in degrees.
@@ -218,7 +224,8 @@ class GroundingSpace(ActionSpace[GroundingAction]):
     terminal_descriptions: ClassVar[dict[str, str]] = {
         "NUMBER": "a number",
         "LABEL": "a label",
-        "VERB": "a verb (Kill, Mine, Approach, right click, move to)",
+        "VERB": "a verb (Kill, Mine, Approach, right click, left click, move to)",
+        "BARE_LABEL": "an object name",
         "X_EQ": "'x='",
         "Y_EQ": "'y='",
         "_SEP": "',' or 'and'",
@@ -234,8 +241,26 @@ class GroundingSpace(ActionSpace[GroundingAction]):
         self.aim_tolerance_deg = aim_tolerance_deg
 
     @classmethod
-    def _transformer(cls) -> _GroundingTransformer:
+    def transformer(cls) -> _GroundingTransformer:
+        """The transformer of ``grammars/grounding.lark``."""
         return _GroundingTransformer()
+
+    def fast_parse(self, body: str) -> GroundingAction | None:
+        """Commands as :meth:`render` writes them, or with bare points (``move_to (372,390)``), one scan."""
+        commands: list[GroundingCommand] = []
+        pos, end = 0, len(body)
+        while True:
+            m = _COMMAND_RE.match(body, pos)
+            if m is None:
+                return None
+            commands.append(_fast_command(m))
+            pos = m.end()
+            if pos == end:
+                return GroundingAction(commands=tuple(commands))
+            sep = _FAST_SEP.match(body, pos)
+            if sep is None:
+                return None
+            pos = sep.end()
 
     def render_body(self, action: GroundingAction) -> str:
         """Commands joined by ``", "``; ``move_camera`` is written ``move to``."""
@@ -248,8 +273,8 @@ class GroundingSpace(ActionSpace[GroundingAction]):
           degree); once the cursor is on it (within half a pixel), click: ``right click`` uses, every other
           targeted verb attacks (a left click).
         * World view: turn towards the point through a pinhole camera of the state's field of view (at most
-          ``max_turn_deg`` per tick); once within ``aim_tolerance_deg``, act: Mine/Kill attack, Approach
-          walks forward, right click uses, move to does nothing more.
+          ``max_turn_deg`` per tick); once within ``aim_tolerance_deg``, act: Mine/Kill/left click attack,
+          Approach walks forward, right click uses, move to does nothing more.
         * ``Explore`` walks forward; ``no-op`` does nothing.
         """
         state = state or ViewState()
@@ -293,11 +318,44 @@ class GroundingSpace(ActionSpace[GroundingAction]):
         return GroundingCommand(verb=verb, label=label, points=points, box=box)
 
 
+# Fast path (GroundingSpace.fast_parse): commands in their commonest spellings, one match each; the grammar
+# reads everything else (other spacing, cases, fractions, leading zeros) and words every error.
+_GRID = r"(?:0|[1-9][0-9]{0,2})"
+_XY = rf"\({_GRID},{_GRID}\)"
+_COMMAND_RE = re.compile(
+    r"(?P<verb>Kill|Mine|Approach|right click|left click|move to) "
+    r"(?:<\|object_ref_start\|>(?P<label>[a-z](?:[a-z ]*[a-z])?)<\|object_ref_end\|>)?"
+    rf"(?:<\|point_start\|>(?P<points>{_XY}(?:,{_XY})*)<\|point_end\|>|<\|box_start\|>(?P<box>{_XY},{_XY})<\|box_end\|>)"
+    r"|(?P<bare_verb>move_to|left_click|right_click|move to|left click|right click|Kill|Mine|Approach)"
+    rf"(?: (?P<bare_label>[A-Za-z'](?:[A-Za-z' _-]*[A-Za-z'_-])?))? ?(?P<bare_point>{_XY})"
+    r"|(?P<plain>Explore|no-op)"
+)
+_FAST_SEP = re.compile(r", | and ")
+_XY_RE = re.compile(r"\(([0-9]+),([0-9]+)\)")
+_PLAIN: dict[str, GroundingCommand] = {
+    "Explore": GroundingCommand(verb="explore"),
+    "no-op": GroundingCommand(verb="noop"),
+}
+
+
+def _fast_command(m: re.Match[str]) -> GroundingCommand:
+    plain = m.group("plain")
+    if plain is not None:
+        return _PLAIN[plain]
+    verb = m.group("verb") or m.group("bare_verb")
+    label = m.group("label") or m.group("bare_label")
+    coordinates = m.group("points") or m.group("box") or m.group("bare_point")
+    points = tuple(Point(x=int(x), y=int(y)) for x, y in _XY_RE.findall(coordinates))
+    key = verb.lower().replace(" ", "").replace("_", "")
+    return GroundingCommand(verb=_VERB_ALIASES[key], label=label, points=points, box=m.group("box") is not None)
+
+
 _WORLD_INTERACTION: dict[str, Button | None] = {
     "kill": "attack",
     "mine": "attack",
     "approach": "forward",
     "right_click": "use",
+    "left_click": "attack",
     "move_to": None,
 }
 _SAMPLE_VERBS: tuple[GroundingVerb, ...] = (

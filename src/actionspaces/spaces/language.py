@@ -65,8 +65,16 @@ class LanguageSpace(ActionSpace[LanguageAction]):
         self.resolver = resolver
 
     @classmethod
-    def _transformer(cls) -> _LanguageTransformer:
+    def transformer(cls) -> _LanguageTransformer:
+        """The transformer of ``grammars/language.lark``."""
         return _LanguageTransformer()
+
+    def fast_parse(self, body: str) -> LanguageAction | None:
+        """One line of text is the whole grammar: the same action without the parser."""
+        text = body.strip()
+        if not text or "\n" in body or "\r" in body:
+            return None
+        return LanguageAction(text=text)
 
     def render_body(self, action: LanguageAction) -> str:
         """The skill text itself."""

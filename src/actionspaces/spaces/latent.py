@@ -51,7 +51,8 @@ class _LatentTransformer(Transformer[Token, Any]):
         return children
 
 
-_CODE_RE = re.compile(r"<\|latent_(\d+)\|>")
+_CODE_RE = re.compile(r"<\|latent_([0-9]+)\|>")
+_CODES_RE = re.compile(r"(?:<\|latent_[0-9]{1,6}\|>)+")
 
 
 class LatentSpace(ActionSpace[LatentAction]):
@@ -93,10 +94,12 @@ class LatentSpace(ActionSpace[LatentAction]):
         self.decoder = decoder
 
     @classmethod
-    def _transformer(cls) -> _LatentTransformer:
+    def transformer(cls) -> _LatentTransformer:
+        """The transformer of ``grammars/latent.lark``."""
         return _LatentTransformer()
 
-    def _build(self, result: list[Token], body: str) -> LatentAction:
+    def build(self, result: list[Token], body: str) -> LatentAction:
+        """The codes, checked against this codebook's size and code count."""
         codes: list[int] = []
         for token in result:
             code = int(_CODE_RE.fullmatch(str(token)).group(1))  # type: ignore[union-attr]
@@ -120,6 +123,17 @@ class LatentSpace(ActionSpace[LatentAction]):
                 result[self.max_codes], f"more than max_codes={self.max_codes} codes", ("end of action",)
             )
         return LatentAction(codes=tuple(codes))
+
+    def fast_parse(self, body: str) -> LatentAction | None:
+        """Consecutive codes without spaces, within this codebook and count; anything else to the grammar."""
+        if _CODES_RE.fullmatch(body) is None:
+            return None
+        codes = tuple(int(c) for c in _CODE_RE.findall(body))
+        if any(c >= self.codebook_size for c in codes) or len(codes) > self.max_codes:
+            return None
+        if self.num_codes is not None and len(codes) != self.num_codes:
+            return None
+        return LatentAction(codes=codes)
 
     def render_body(self, action: LatentAction) -> str:
         """The codes as consecutive special tokens."""

@@ -85,6 +85,41 @@ class MotionAction(BaseModel):
 _NOOP_MOTION = MotionAction()
 
 
+def _components() -> dict[str, tuple[bool | None, dict[str, Any]]]:
+    """Each component as the encoder writes it → (GUI wording or not, the fields it sets); for fast_parse."""
+    table: dict[str, tuple[bool | None, dict[str, Any]]] = {}
+    for fb in ("forward", "back", None):
+        for lr in ("left", "right", None):
+            words = [f"move {d}" for d in (fb, lr) if d]
+            if words:
+                table[" and ".join(words)] = (None, {k: v for k, v in (("forward_back", fb), ("left_right", lr)) if v})
+    for x in ("left", "right", None):
+        for y in ("up", "down", None):
+            looks = [d for d in (x, y) if d]
+            if looks:
+                values = {k: v for k, v in (("look_x", x), ("look_y", y)) if v}
+                table["turn " + " and ".join(looks)] = (False, values)
+                table["cursor move " + " and ".join(looks)] = (True, values)
+    table |= {
+        "sprint": (None, {"stance": "sprint"}),
+        "sneak": (None, {"stance": "sneak"}),
+        "attack / mine": (False, {"attack": True}),
+        "use / place": (False, {"use": True}),
+        "attack / mine and use / place": (False, {"attack": True, "use": True}),
+        "operate gui": (True, {"attack": True}),
+        "choose": (True, {"use": True}),
+        "jump": (None, {"jump": True}),
+        "drop": (None, {"drop": True}),
+        "swap": (None, {"swap": True}),
+    }
+    table |= {f"switch to hotbar {slot}": (None, {"hotbar": (slot,)}) for slot in range(1, 10)}
+    table |= {op: (None, {"screen": op}) for op in ("open inventory", "close inventory", "open gui", "close gui")}
+    return table
+
+
+_COMPONENTS = _components()
+
+
 class _MotionTransformer(Transformer[Token, Any]):
     def noop(self, _: list[Token]) -> MotionAction:
         return _NOOP_MOTION
@@ -176,7 +211,7 @@ class _MotionTransformer(Transformer[Token, Any]):
         head, slots = children[0], children[-1]
         assert head is not None and slots is not None
         values: list[int] = []
-        for m in re.finditer(r"\d+", str(slots)):
+        for m in re.finditer(r"[0-9]+", str(slots)):
             slot = int(m.group())
             if not 1 <= slot <= 9 or slot in values:
                 problem = "is not a hotbar slot (1..9)" if not 1 <= slot <= 9 else "is repeated"
@@ -222,8 +257,30 @@ class MotionSpace(ActionSpace[MotionAction]):
         self.cursor_deg = check_step_deg("cursor_deg", cursor_deg)
 
     @classmethod
-    def _transformer(cls) -> _MotionTransformer:
+    def transformer(cls) -> _MotionTransformer:
+        """The transformer of ``grammars/motion.lark``."""
         return _MotionTransformer()
+
+    def fast_parse(self, body: str) -> MotionAction | None:
+        """Components in the encoder's words joined by ``", "``, in any order, as the grammar reads them."""
+        if body == "no_op":
+            return _NOOP_MOTION
+        fields: dict[str, Any] = {}
+        gui: bool | None = None
+        for part in body.split(", "):
+            entry = _COMPONENTS.get(part)
+            if entry is None:
+                return None
+            context, values = entry
+            if context is not None:
+                if gui is not None and gui != context:
+                    return None  # mixed wording: the grammar words the error
+                gui = context
+            for key, value in values.items():
+                if key in fields:
+                    return None
+                fields[key] = value
+        return MotionAction(**fields, gui=bool(gui))
 
     def render_body(self, action: MotionAction) -> str:
         """The encoder's wording and order; ``no_op`` when nothing is active."""

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from lark import Token, Transformer
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..camera import OPENHA_CAMERA
 from ..canonical import BUTTONS, CAMERA_LIMIT_DEG, CAMERA_SCALER, HOTBAR, Button, CanonicalAction
-from ..space import ActionSpace, SemanticError, as_generator
+from ..space import ActionSpace, SemanticError, as_generator, did_you_mean
 from ..state import ViewState
 
 __all__ = ["KEY_NAMES", "RawAction", "RawSpace"]
@@ -49,12 +49,20 @@ KEY_ALIASES: dict[str, str] = {
     "left.ctrl": "left.control",
 }
 CLICK_NAMES: dict[str, Button] = {"left": "attack", "right": "use", "middle": "pickItem"}
+#: The key words of the reserved-token dialect (``forward``, ``attack`` …), each the env button it holds.
+WORD_BUTTONS: dict[str, Button] = {
+    "forward": "forward", "back": "back", "left": "left", "right": "right", "sprint": "sprint", "sneak": "sneak",
+    "use": "use", "drop": "drop", "attack": "attack", "jump": "jump", "inventory": "inventory",
+}  # fmt: skip
 
 _TEXT_KEY: dict[Button, str] = {button: key for key, button in KEY_NAMES.items()}
 _CLICK_TEXT: dict[Button, str] = {button: name for name, button in CLICK_NAMES.items()}
 # Render order: OpenHA's encoder walks the env keys in this order, then the clicks left, right, middle.
 _KEY_ORDER: tuple[Button, ...] = tuple(b for b in BUTTONS if b in _TEXT_KEY)
 _CLICK_ORDER: tuple[Button, ...] = ("attack", "use", "pickItem")
+#: What to write for a MineRL button name used where a key belongs (``press(jump)`` means ``press(space)``).
+_MEANT: dict[str, str] = {str(b): k for b, k in _TEXT_KEY.items()}
+_MEANT |= {str(b): f"click({c})" for b, c in _CLICK_TEXT.items()}
 _KEY_PREFIXES = ("key.keyboard.", "keyboard.", "key.")
 _EXPECTED_KEYS = tuple(KEY_NAMES)
 _EXPECTED_CLICKS = tuple(CLICK_NAMES)
@@ -71,20 +79,10 @@ class RawAction(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dx: float = 0.0
-    dy: float = 0.0
+    # native constraints (no Python validator): the parsers construct one of these per response
+    dx: Annotated[float, Field(ge=-MOUSE_LIMIT, le=MOUSE_LIMIT, allow_inf_nan=False)] = 0.0
+    dy: Annotated[float, Field(ge=-MOUSE_LIMIT, le=MOUSE_LIMIT, allow_inf_nan=False)] = 0.0
     buttons: frozenset[Button] = frozenset()
-
-    @field_validator("dx", "dy")
-    @classmethod
-    def _in_range(cls, value: float, info: Any) -> float:
-        if not math.isfinite(value):
-            raise ValueError(f"{info.field_name} must be finite, got {value!r}")
-        if abs(value) > MOUSE_LIMIT:
-            raise ValueError(
-                f"{info.field_name}={value!r} exceeds ±{MOUSE_LIMIT:g} mouse units (±{CAMERA_LIMIT_DEG:g}° per tick)"
-            )
-        return float(value)
 
     @property
     def is_noop(self) -> bool:
@@ -160,6 +158,32 @@ class _RawTransformer(Transformer[Token, Any]):
     def reserved(self, children: list[Token]) -> RawAction:
         return _decode_reserved(children)
 
+    def camera_word(self, children: list[Token]) -> tuple[str, tuple[float, float], Token]:
+        head, pitch, yaw = children
+        degrees = [_degrees(pitch, "pitch"), _degrees(yaw, "yaw")]
+        return "camera", (degrees[1] / CAMERA_SCALER, degrees[0] / CAMERA_SCALER), head
+
+    def hotbar_word(self, children: list[Token]) -> tuple[str, Button, Token]:
+        return "button", HOTBAR[int(str(children[0])[-1]) - 1], children[0]
+
+    def key_word(self, children: list[Token]) -> tuple[str, Button, Token]:
+        return "button", WORD_BUTTONS[str(children[0]).lower()], children[0]
+
+    def words(self, children: list[tuple[str, Any, Token]]) -> RawAction:
+        camera: tuple[float, float] | None = None
+        buttons: set[Button] = set()
+        for kind, value, token in children:
+            if kind == "camera":
+                if camera is not None:
+                    raise SemanticError.at(token, "a second camera move in one action (only one per tick)")
+                camera = value
+            elif value in buttons:
+                raise SemanticError.at(token, f"{token!s} twice in one action")
+            else:
+                buttons.add(value)
+        dx, dy = camera if camera is not None else (0.0, 0.0)
+        return RawAction(dx=dx, dy=dy, buttons=frozenset(buttons))
+
 
 def _unquote(token: Token) -> str:
     text = str(token)
@@ -183,6 +207,15 @@ def _number(token: Token, name: str) -> float:
     return value
 
 
+def _degrees(token: Token, name: str) -> float:
+    value = float(str(token))  # the NUMBER terminal admits only finite float syntax
+    if abs(value) > CAMERA_LIMIT_DEG:
+        raise SemanticError.at(
+            token, f"camera {name} {value:g}° exceeds ±{CAMERA_LIMIT_DEG:g}° per tick", (f"±{CAMERA_LIMIT_DEG:g}",)
+        )
+    return value
+
+
 def _key(token: Token) -> Button:
     name = _unquote(token).strip().lower()
     for prefix in _KEY_PREFIXES:
@@ -192,11 +225,14 @@ def _key(token: Token) -> Button:
     name = KEY_ALIASES.get(name, name)
     button = KEY_NAMES.get(name)
     if button is None:
-        raise SemanticError.at(token, f"unknown key {str(token)!r}", _EXPECTED_KEYS)
+        # a MineRL button name where its key belongs ("jump" for "space"), else the nearest spelling
+        meant = _MEANT.get(name)
+        hint = f" (did you mean {meant!r}?)" if meant else did_you_mean(name, _EXPECTED_KEYS)
+        raise SemanticError.at(token, f"unknown key {str(token)!r}{hint}", _EXPECTED_KEYS)
     return button
 
 
-_NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 # --------------------------------------------------------------------------------- reserved tokens
 # OpenHA's legacy raw form: Qwen2-VL reserved special tokens, one (group, value) pair each; later tokens
@@ -258,11 +294,16 @@ def _decode_reserved(children: list[Token]) -> RawAction:
 # --------------------------------------------------------------------------------- fast path
 # The exact form OpenHA's encoder writes. It only ever *accepts*: anything unusual, including every error,
 # goes through the grammar, which stays the single definition of the language and of its messages.
+_FAST_NUMBER = r"-?[0-9]{1,4}(?:\.[0-9]{1,12})?"
 _CANONICAL_RE = re.compile(
-    r"move\((-?\d{1,4}), (-?\d{1,4})\) and press\(((?:[a-z0-9.]+)(?:, [a-z0-9.]+)*)?\)"
+    rf"move\(({_FAST_NUMBER}), ({_FAST_NUMBER})\) and press\(((?:[a-z0-9.]+)(?:, [a-z0-9.]+)*)?\)"
     r"((?: and click\((?:left|right|middle)\))*)"
 )
 _CLICK_RE = re.compile(r"click\((left|right|middle)\)")
+# the reserved tokens' words, as the grammar's KEY_WORD lists them (no word is a prefix of another)
+_WORD_ALTERNATIVES = "forward|back|left|right|sprint|sneak|use|drop|attack|jump|inventory|hotbar [1-9]"
+_WORDS_RE = re.compile(rf"(?:camera move ({_FAST_NUMBER}),({_FAST_NUMBER}))?((?:{_WORD_ALTERNATIVES})*)")
+_WORD_RE = re.compile(_WORD_ALTERNATIVES)
 
 
 class RawSpace(ActionSpace[RawAction]):
@@ -289,29 +330,46 @@ class RawSpace(ActionSpace[RawAction]):
         "WORD": "a name",
         "_SEP": "'and' or ','",
         "RT": "a reserved action token",
+        "CAMERA_MOVE": "'camera move'",
+        "HOTBAR_WORD": "'hotbar N'",
+        "KEY_WORD": "a key word (forward, attack, …)",
     }
+    # the legacy reserved-token form is read, but an error never steers a model towards it
+    hidden_terminals: ClassVar[frozenset[str]] = frozenset({"RT", "RT_OPEN", "RT_CLOSE"})
 
     @classmethod
-    def _transformer(cls) -> _RawTransformer:
+    def transformer(cls) -> _RawTransformer:
+        """The transformer of ``grammars/raw.lark``."""
         return _RawTransformer()
 
-    def _fast_parse(self, body: str) -> RawAction | None:
+    def fast_parse(self, body: str) -> RawAction | None:
+        """OpenHA's encoder form and the reserved tokens' words, as written; the grammar reads everything else."""
         m = _CANONICAL_RE.fullmatch(body)
-        if m is None:
+        if m is not None:
+            dx, dy = float(m.group(1)), float(m.group(2))
+            if abs(dx) > MOUSE_LIMIT or abs(dy) > MOUSE_LIMIT:
+                return None
+            buttons: set[Button] = set()
+            if m.group(3):
+                for key in m.group(3).split(", "):
+                    button = KEY_NAMES.get(key)
+                    if button is None:
+                        return None
+                    buttons.add(button)
+            for click in _CLICK_RE.findall(m.group(4)):
+                buttons.add(CLICK_NAMES[click])
+            return RawAction(dx=dx, dy=dy, buttons=frozenset(buttons))
+        m = _WORDS_RE.fullmatch(body)
+        if m is None or not body:
             return None
-        dx, dy = int(m.group(1)), int(m.group(2))
-        if abs(dx) > MOUSE_LIMIT or abs(dy) > MOUSE_LIMIT:
+        pitch, yaw = (float(m.group(1)), float(m.group(2))) if m.group(1) is not None else (0.0, 0.0)
+        if abs(pitch) > CAMERA_LIMIT_DEG or abs(yaw) > CAMERA_LIMIT_DEG:
             return None
-        buttons: set[Button] = set()
-        if m.group(3):
-            for key in m.group(3).split(", "):
-                button = KEY_NAMES.get(key)
-                if button is None:
-                    return None
-                buttons.add(button)
-        for click in _CLICK_RE.findall(m.group(4)):
-            buttons.add(CLICK_NAMES[click])
-        return RawAction(dx=dx, dy=dy, buttons=frozenset(buttons))
+        words = _WORD_RE.findall(m.group(3))
+        held = {HOTBAR[int(w[-1]) - 1] if w.startswith("hotbar") else WORD_BUTTONS[w] for w in words}
+        if len(held) != len(words):  # a word twice: the grammar words the error
+            return None
+        return RawAction(dx=yaw / CAMERA_SCALER, dy=pitch / CAMERA_SCALER, buttons=frozenset(held))
 
     def render_body(self, action: RawAction) -> str:
         """OpenHA encoder's form: ``move(dx, dy) and press(…)`` then the clicks; integers without decimals."""
