@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-all lint docs demo bench clean
+.PHONY: test test-all lint docs demo bench dist check-dist figures clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ test-all: $(STAMP)
 	$(BIN)/pytest -q -m ""
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/ruff format --check src tests benchmarks examples scripts
 	$(BIN)/mypy
 
 ## make docs: the documentation site (mkdocs, material theme, API reference from docstrings) into site/.
@@ -37,5 +37,18 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py
 
+## make dist: the sdist and the wheel, built into dist/ (python -m build).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+## make check-dist: their metadata and contents, and the wheel installed into a fresh virtualenv and run.
+check-dist: dist
+	$(BIN)/python scripts/check_dist.py dist
+
+## make figures: the documentation's pictures (docs/images/), drawn from the library itself.
+figures: $(STAMP)
+	$(BIN)/python scripts/make_figures.py docs/images
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site dist

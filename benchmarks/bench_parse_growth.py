@@ -66,7 +66,7 @@ def main() -> None:
                 asp.parse(text)
                 best = min(best, time.perf_counter() - t0)
             ratio = f"{best / previous:4.1f}×" if previous else "     "
-            cells.append(f"{best * 1e3:7.1f}ms {ratio}")
+            cells.append(f"{best * 1e3:8.2f}ms {ratio}")
             previous = best
         print(f"{name:34s} " + " ".join(f"{c:>14s}" for c in cells), flush=True)
 

@@ -103,6 +103,12 @@ def _check_command(argv):
         argv = [str(BIN / "actionspaces"), *argv[1:]]
         assert subprocess.run([*argv[:2], "--help"], capture_output=True, cwd=ROOT, check=False).returncode == 0
         return
+    if argv[0] == "pip":
+        _check_pip(argv)
+        return
+    if argv[0] in ("git", "cd"):  # git clone URL; cd into it
+        assert argv[0] == "cd" or argv[1] == "clone", argv
+        return
     assert argv[0].endswith("python"), f"unknown command in a bash block: {argv}"
     script = ROOT / argv[1]
     assert script.is_file(), f"{argv[1]} does not exist"
@@ -117,6 +123,19 @@ def _check_command(argv):
     assert help_text.returncode == 0, help_text.stderr
     for option in (a.split("=")[0] for a in argv[2:] if a.startswith("--")):
         assert option in help_text.stdout, f"{argv[1]} has no option {option}"
+
+
+def _check_pip(argv):
+    """``pip install`` of this package: from the index, the clone (``.``) or a built wheel, with real extras."""
+    tomllib = pytest.importorskip("tomllib")
+    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
+    assert argv[1] == "install", argv
+    targets = [a for a in argv[2:] if not a.startswith("-")]
+    assert targets, argv
+    for target in targets:
+        m = re.fullmatch(r"(actionspaces|\.|dist/actionspaces-\*\.whl)(?:\[([\w,]+)\])?", target)
+        assert m, f"pip installs something other than actionspaces: {target}"
+        assert set((m.group(2) or "").split(",")) - {""} <= extras, f"unknown extra in {target}"
 
 
 @pytest.mark.parametrize(("page", "body"), blocks("bash"))

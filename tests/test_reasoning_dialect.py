@@ -162,8 +162,12 @@ def test_a_prefixed_level_in_the_reasoning_of_a_tagged_response_is_an_error():
     assert not chain.ok and chain.executable.space == "grounding" and chain.executable.ok
     error = chain.chain_errors[0]
     assert "prefixed level (Action:)" in error.message and text[error.position :].startswith("Action:")
+    for spelled in ["**Action**: move(1, 2)", "Action" + " " * 40 + ": move(1, 2)", "motion： turn left"]:
+        found = asp.parse(f"<raw>forward</raw>\n{spelled}")
+        assert "in the reasoning of a tagged response" in found.errors[0].message, spelled
     # a colon in prose is not a prefix
     assert asp.parse("Note: the item is here. <raw>forward</raw>").ok
+    assert asp.parse("The Raw ACTION is <raw>forward</raw>. My action: forward.").ok
 
 
 def test_prefixed_responses_keep_their_rules():

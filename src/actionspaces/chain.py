@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel
@@ -67,6 +67,8 @@ _WRAPPER_HEAD = re.compile(r"\s*(?:<\|im_start\|>[ \t]*assistant[ \t]*\n?)?\s*")
 _WRAPPER_TAIL = ("<|im_end|>", "<|endoftext|>")
 _RESERVED_OPEN, _RESERVED_CLOSE = "<|reserved_special_token_178|>", "<|reserved_special_token_179|>"
 _WHITESPACE = re.compile(r"\s*")
+#: How far before a colon (and the blanks before it) a prefix word can start: ``**Grounding**``, and some.
+_LONGEST_PREFIX = 32
 
 
 def _unwrap(text: str, start: int, end: int) -> tuple[int, int]:
@@ -88,8 +90,7 @@ def _stray_text(filler: re.Pattern[str], text: str, lo: int, hi: int) -> int | N
     return stop if stop < hi else None
 
 
-@dataclass(frozen=True)
-class Reasoning:
+class Reasoning(NamedTuple):
     """A stretch of a tagged response's free text (the model's reasoning), whitespace around it left out.
 
     Attributes:
@@ -101,8 +102,7 @@ class Reasoning:
     span: tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(NamedTuple):
     """One level of a chain: the text after a prefix (or inside a tag), and either its action or its error.
 
     Attributes:
@@ -314,11 +314,14 @@ class ChainSpace(ActionSpace[Chain]):
         # quantifiers over the same characters follow each other: a failed match backtracks in linear time.
         self._first_header = re.compile(rf"(?P<lead>)[ \t]*{head}", re.IGNORECASE)
         self._header = re.compile(rf"(?P<lead>\n(?:[ \t]*,)?|,)[ \t]*{head}", re.IGNORECASE)
+        words = "|".join(re.escape(s.prefix.rstrip(":")) for s in self.spaces.values())
+        self._word_before = re.compile(rf"(?i:{words})(?:\*\*)?$")
         self._by_tag = {self._tag_of(name): name for name in names}
         tag_words = "|".join(re.escape(t) for t in self._by_tag)
-        reserved = r"|(?P<rt>\|reserved_special_token_17[89]\|>)" if "raw" in self.spaces else ""
+        # without a raw space the group stays, and never matches
+        reserved = r"\|reserved_special_token_17[89]\|>" if "raw" in self.spaces else r"(?!)"
         # the literal "<" first and a case-insensitive group after it: the scan jumps from "<" to "<"
-        self._tag = re.compile(rf"<(?:(?P<close>/?)(?P<tag>(?i:{tag_words}))>{reserved})")
+        self._tag = re.compile(rf"<(?:(?P<close>/?)(?P<tag>(?i:{tag_words}))>|(?P<rt>{reserved}))")
         self._text_order = registry.text_order(names)
 
     @staticmethod
@@ -443,9 +446,9 @@ class ChainSpace(ActionSpace[Chain]):
         An opening tag's block ends at the next closing tag of its name; every step moves forward, so the
         scan is linear however the tags nest or repeat.
         """
-        found = [(*_kind(m), *m.span()) for m in tags]
+        found = [_kind(m) for m in tags]  # (closing, tag, start, end)
         n = len(found)
-        closes: dict[str, list[int]] | None = None  # built only for tags not closed right after they open
+        closes: dict[str, list[int]] | None = None  # built only for a tag not closed right after it opens
         next_close: dict[str, int] = {}
         blocks: list[_Block] = []  # (start, end, space, body start, body end)
         problems: dict[tuple[bool, str], list[int]] = {}
@@ -454,14 +457,15 @@ class ChainSpace(ActionSpace[Chain]):
             closing, tag, lo, body_lo = found[i]
             j = -1
             if not closing:
-                if i + 1 < n and found[i + 1][0] and found[i + 1][1] == tag:
+                after = found[i + 1] if i + 1 < n else None
+                if after is not None and after[0] and after[1] == tag:  # the common case: closed right away
                     j = i + 1
                 else:
                     if closes is None:
                         closes = {}
-                        for index, (is_close, name, _, _) in enumerate(found):
-                            if is_close:
-                                closes.setdefault(name, []).append(index)
+                        for index, entry in enumerate(found):
+                            if entry[0]:
+                                closes.setdefault(entry[1], []).append(index)
                     candidates = closes.get(tag, [])
                     k = next_close.get(tag, 0)
                     while k < len(candidates) and candidates[k] <= i:
@@ -472,7 +476,7 @@ class ChainSpace(ActionSpace[Chain]):
                 problems.setdefault((closing, tag), []).append(lo)
                 i += 1
                 continue
-            _, _, body_hi, hi = found[j]
+            body_hi, hi = found[j][2], found[j][3]
             if tag == "rt":  # a reserved-token block is parsed whole, its markers included
                 blocks.append((lo, hi, "raw", lo, hi))
             else:
@@ -512,11 +516,7 @@ class ChainSpace(ActionSpace[Chain]):
             if body:  # an empty tag is an absent level
                 levels.append(self._parse_level(self.spaces[name], text, (lo, hi), at, at + len(body), tagged=True))
             cursor = hi
-        # a header needs a colon: most reasoning has none, and is not scanned
-        prefixed = next(
-            (m for r in reasoning if ":" in r.text or "：" in r.text for m in [self._header_in(text, *r.span)] if m),
-            None,
-        )
+        prefixed = next((m for r in reasoning for m in [self._header_in(text, *r.span)] if m), None)
         if prefixed is not None:
             space = self._by_prefix[prefixed.group("name").lower()]
             tag = self.tags[space.name]
@@ -544,8 +544,21 @@ class ChainSpace(ActionSpace[Chain]):
         return self._chain(text, levels, chain_errors, reasoning)
 
     def _header_in(self, text: str, lo: int, hi: int) -> re.Match[str] | None:
-        """The first level header inside ``text[lo:hi]``, or ``None``."""
-        return self._first_header.match(text, lo, hi) or self._header.search(text, lo, hi)
+        """The first level header inside ``text[lo:hi]``, or ``None``.
+
+        A header ends in a colon right after a prefix word: prose whose colons follow other words (most
+        of it: "craft the item: oak_door") is answered from a look at a few characters per colon.
+        """
+        for colon in (":", "："):
+            at = text.find(colon, lo, hi)
+            while at >= 0:
+                word_end = at
+                while word_end > lo and text[word_end - 1] in " \t":
+                    word_end -= 1
+                if self._word_before.search(text, max(lo, word_end - _LONGEST_PREFIX), word_end):
+                    return self._first_header.match(text, lo, hi) or self._header.search(text, lo, hi)
+                at = text.find(colon, at + 1, hi)
+        return None
 
     def _parse_bare(self, text: str, start: int, end: int) -> Chain:
         """No prefix anywhere: accept the body of one space (raw, latent, motion, grounding — never free text)."""
@@ -645,12 +658,13 @@ class ChainSpace(ActionSpace[Chain]):
         return f"ChainSpace([{', '.join(repr(s) for s in self.spaces.values())}])"
 
 
-def _kind(match: re.Match[str]) -> tuple[bool, str]:
-    """``(closing, tag)`` of a tag match; a reserved-token marker is the tag ``"rt"``."""
-    tag = match.group("tag")
-    if tag:
-        return bool(match.group("close")), tag.lower()
-    return match.group() == _RESERVED_CLOSE, "rt"
+def _kind(match: re.Match[str]) -> tuple[bool, str, int, int]:
+    """``(closing, tag, start, end)`` of a tag match; a reserved-token marker is the tag ``"rt"``."""
+    close, tag, _ = match.groups()
+    start, end = match.span()
+    if tag is not None:
+        return bool(close), tag if tag.islower() else tag.lower(), start, end
+    return match.group() == _RESERVED_CLOSE, "rt", start, end
 
 
 def _strip(text: str, lo: int, hi: int) -> tuple[int, int]:

@@ -15,19 +15,37 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from . import __version__
 from .chain import ChainSpace, default_spaces
 from .errors import ParseError
 
-__all__ = ["app", "error_kind", "main"]
+__all__ = ["app", "error_kind", "main", "read_field"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Parse, check and benchmark VLA action text.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"actionspaces {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Parse, check and benchmark VLA action text."""
+
+
 _console = Console(highlight=False)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?")
 
@@ -112,13 +130,76 @@ def grammar(
     typer.echo(known[space].grammar)
 
 
+_STEP = re.compile(r"\.?([A-Za-z_][\w-]*)|\[(-?[0-9]+)\]")
+
+
+def read_field(record: object, path: str) -> str:
+    """The string at ``path`` in a JSON record: keys joined by ``.``, list indices in brackets.
+
+    Raises:
+        ValueError: ``path`` is malformed, or the record has no string there; the message says which step
+            failed and what was found instead.
+
+    Examples:
+        >>> chat = {"messages": [{"role": "user", "content": "hi"}, {"content": "Action: no_op"}]}
+        >>> read_field(chat, "messages[-1].content")
+        'Action: no_op'
+        >>> read_field({"text": "Action: no_op"}, "response")
+        Traceback (most recent call last):
+        ...
+        ValueError: no key 'response' (the record has: text)
+    """
+    steps: list[str | int] = []
+    pos = 0
+    while pos < len(path):
+        m = _STEP.match(path, pos)
+        if m is None or (pos == 0 and path.startswith(".")):
+            raise ValueError(f"malformed field path {path!r} at {path[pos:]!r} (write keys.like.this and [0] indices)")
+        steps.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if not steps:
+        raise ValueError("empty field path")
+    value, where = record, ""
+    for step in steps:
+        shown = where or "the record"
+        if isinstance(step, str):
+            if not isinstance(value, dict):
+                raise ValueError(f"{shown} is {_kind(value)}, not an object with key {step!r}")
+            if step not in value:
+                keys = ", ".join(str(k) for k in list(value)[:12]) or "no keys"
+                raise ValueError(f"no key {step!r}" + (f" in {where}" if where else "") + f" ({shown} has: {keys})")
+            value, where = value[step], f"{where}.{step}" if where else step
+        else:
+            if not isinstance(value, list):
+                raise ValueError(f"{shown} is {_kind(value)}, not a list to index with [{step}]")
+            if not -len(value) <= step < len(value):
+                raise ValueError(f"index [{step}] is out of range: {shown} has {len(value)} items")
+            value, where = value[step], f"{where}[{step}]"
+    if not isinstance(value, str):
+        raise ValueError(f"{where} is {_kind(value)}, not a string")
+    return value
+
+
+def _kind(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="a JSON Lines file, one response per line")],
-    field: Annotated[str, typer.Option(help="the key that holds the response text")] = "text",
+    field: Annotated[
+        str, typer.Option(help="where the response is in each record: a key, or a path such as messages[-1].content")
+    ] = "text",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only failing lines and the summary")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON Lines: one object per record (the parsed chain), then a summary")
+    ] = False,
 ) -> None:
-    """Parse every line's ``field``; print each result and a summary; exit 1 when anything fails."""
+    """Parse the response of every line of a JSON Lines file; print each result and a summary.
+
+    Exits 1 when any line fails to parse or cannot be read, 2 when the file is missing.
+    """
     if not path.is_file():
         typer.echo(f"no such file: {path}", err=True)
         raise typer.Exit(2)
@@ -132,27 +213,39 @@ def validate(
                 continue
             total += 1
             try:
-                record = json.loads(line)
-                text = record[field]
-                if not isinstance(text, str):
-                    raise TypeError(f"{field!r} is {type(text).__name__}, not a string")
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
+                text = read_field(json.loads(line), field)
+            except (json.JSONDecodeError, ValueError) as err:
                 failed += 1
-                kinds["input: " + type(err).__name__] += 1
-                typer.echo(f"{path}:{number}: cannot read {field!r}: {err}")
+                problem = f"not JSON: {err}" if isinstance(err, json.JSONDecodeError) else str(err)
+                kinds[
+                    "input: " + ("not JSON" if isinstance(err, json.JSONDecodeError) else f"no string at {field}")
+                ] += 1
+                if as_json:
+                    typer.echo(json.dumps({"line": number, "ok": False, "input_error": problem}, ensure_ascii=False))
+                else:
+                    typer.echo(f"{path}:{number}: cannot read {field}: {problem}")
                 continue
             chain = space.parse(text)
             for level in chain.levels:
                 per_space[level.space] += 1
-            if chain.ok:
+            if not chain.ok:
+                failed += 1
+                for error in chain.errors:
+                    kinds[error_kind(error)] += 1
+            if as_json:
+                if not (quiet and chain.ok):
+                    typer.echo(json.dumps({"line": number, **chain.to_dict()}, ensure_ascii=False))
+            elif chain.ok:
                 if not quiet:
                     typer.echo(f"{path}:{number}: ok ({' > '.join(chain.spaces)})")
-                continue
-            failed += 1
-            for error in chain.errors:
-                kinds[error_kind(error)] += 1
-            first = chain.errors[0]
-            typer.echo(f"{path}:{number}: {first.space or 'chain'}: {first.message} (column {first.column})")
+            else:
+                first = chain.errors[0]
+                typer.echo(f"{path}:{number}: {first.space or 'chain'}: {first.message} (column {first.column})")
+    if as_json:
+        summary: dict[str, Any] = {"responses": total, "parsed": total - failed, "failed": failed}
+        summary |= {"levels": dict(per_space), "errors": dict(kinds.most_common())}
+        typer.echo(json.dumps({"summary": summary}, ensure_ascii=False))
+        raise typer.Exit(1 if failed else 0)
     typer.echo(f"{total} responses, {total - failed} parsed, {failed} failed")
     table = Table()
     table.add_column("space / error")
@@ -167,7 +260,7 @@ def validate(
 
 @app.command()
 def bench(
-    n: Annotated[int, typer.Option(help="distinct responses per space")] = 2000,
+    n: Annotated[int, typer.Option(min=1, help="sampled responses per space (at least 1)")] = 2000,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 0,
 ) -> None:
     """Parser throughput per space on sampled, rendered actions (responses per second)."""

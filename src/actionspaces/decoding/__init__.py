@@ -6,6 +6,8 @@
   llguidance), and hands out an :class:`ActionLogitsProcessor` for ``model.generate``.
 * :func:`masked_token_logprobs` gives the log-probs of the masked distribution, the one GRPO must use
   for responses sampled under a mask.
+* :func:`request_body` hands the grammars to a serving engine (vLLM, SGLang) with llguidance as its
+  structured-output backend; it needs nothing beyond the core.
 
 Examples:
     >>> from actionspaces.decoding import generation_grammar
@@ -19,17 +21,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .grammar import generation_grammar, special_tokens
+from .serving import ENGINES, request_body, serving_grammar
 
 if TYPE_CHECKING:
     from .constraint import GrammarConstraint, allowed_tokens, masked_token_logprobs
     from .processor import ActionLogitsProcessor
 
 __all__ = [
+    "ENGINES",
     "ActionLogitsProcessor",
     "GrammarConstraint",
     "allowed_tokens",
     "generation_grammar",
     "masked_token_logprobs",
+    "request_body",
+    "serving_grammar",
     "special_tokens",
 ]
 
