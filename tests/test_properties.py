@@ -1,7 +1,5 @@
 """Properties every space must have: parse(render(a)) == a, and any string gives an action or a ParseError."""
 
-import contextlib
-import time
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -74,26 +72,3 @@ def test_chain_round_trip(seed):
     assert chain.ok, chain.errors
     assert [lv.action for lv in chain.levels] == [lv.action for lv in sampled.levels]
     assert cs.render(chain) == text
-
-
-def test_pathological_inputs_fail_fast():
-    """A megabyte of garbage or of repeated separators is rejected at once, not after seconds."""
-    inputs = [
-        "x" * 1_000_000,
-        "Action: " + "and " * 250_000,
-        "Action: move(1, 2)" + ", " * 500_000,
-        "Motion: " + "turn left, " * 90_000,
-        "Grounding: " + "<|point_start|>" * 60_000,
-        "(" * 1_000_000,
-        "\n, " * 300_000,
-    ]
-    for text in inputs:
-        t0 = time.perf_counter()
-        chain = ChainSpace().parse(text)
-        for space in ALL_SPACES:
-            with contextlib.suppress(ParseError):
-                space.parse(text)
-        elapsed = time.perf_counter() - t0
-        assert not chain.ok
-        # generous bound (CI machines are noisy); the real figure is a few milliseconds
-        assert elapsed < 1.0, (text[:30], elapsed)
