@@ -33,3 +33,16 @@ def test_grammars_are_lark_files_shipped_with_the_package():
 def test_prefixes_are_distinct():
     prefixes = ChainSpace().prefixes
     assert sorted(prefixes) == sorted(["Action:", "Grounding:", "Motion:", "Skill:", "Latent:"])
+
+
+def test_importing_actionspaces_registers_the_env_ids_without_loading_the_simulator():
+    script = (
+        "import sys, gymnasium as gym, actionspaces\n"
+        "assert 'actionspaces.envs' not in sys.modules and 'torch' not in sys.modules\n"
+        "spec = gym.spec('actionspaces/CraftWorld-v0')\n"
+        "env = gym.make('actionspaces/CraftWorld-v0', task='kill_entity:cow')\n"
+        "print(spec.max_episode_steps, type(env.unwrapped).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2400", "CraftWorld"]

@@ -1,6 +1,5 @@
 """Properties every space must have: parse(render(a)) == a, and any string gives an action or a ParseError."""
 
-
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -16,6 +16,7 @@ from .canonical import BUTTONS, CAMERA_SCALER, Button, CanonicalAction
 from .chain import Chain, ChainSpace, Level, parse
 from .equivalence import equivalent
 from .errors import ActionSpacesError, CanonicalizeError, ParseError
+from .gym_ids import register_envs
 from .space import ActionSpace
 from .spaces import (
     ChunkDecoder,
@@ -36,6 +37,8 @@ from .state import ViewState
 from .vpt import VPTTokenizer
 
 __version__ = "0.1.0"
+
+register_envs()  # gymnasium.make("actionspaces/CraftWorld-v0") works once actionspaces is imported
 
 __all__ = [
     "BUTTONS",

@@ -1,7 +1,8 @@
 """GRPO building blocks as pure functions over torch tensors (install the ``train`` extra).
 
 Advantages (single-step, trajectory-level, GiGPO steps), the clipped policy loss with TRL's and verl's
-options and normalisers, memory-lean per-token log-probs, the CrossHA rewards and the token cost.
+options and normalisers, memory-lean per-token log-probs; and, re-exported from the torch-free core, the
+CrossHA rewards (:mod:`actionspaces.rewards`) and the token cost (:mod:`actionspaces.token_cost`).
 
 Examples:
     >>> import torch
@@ -16,10 +17,10 @@ Examples:
 try:
     import torch  # noqa: F401
 except ImportError as err:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "actionspaces.grpo needs PyTorch: pip install 'actionspaces[train]' (which pins torch==2.13.0)"
-    ) from err
+    raise ImportError("actionspaces.grpo needs PyTorch: pip install 'actionspaces[train]' (torch>=2.4)") from err
 
+from ..rewards import action_match_reward, episode_success, format_reward, parse_task
+from ..token_cost import TokenCounter, token_penalized_return
 from .advantages import (
     EPS_TRL,
     EPS_VERL,
@@ -30,8 +31,6 @@ from .advantages import (
 )
 from .logprobs import token_logprobs, token_logprobs_from_hidden
 from .loss import AGGREGATIONS, aggregate, kl_penalty, policy_loss
-from .rewards import action_match_reward, episode_success, format_reward, parse_task
-from .token_cost import TokenCounter, token_penalized_return
 
 __all__ = [
     "AGGREGATIONS",

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from ..camera import CameraQuantizer
 from ..chain import ChainSpace
-from ..grpo.rewards import action_match_reward, format_reward
-from ..grpo.token_cost import TokenCounter
+from ..rewards import action_match_reward, format_reward
+from ..token_cost import TokenCounter
 from ._common import completion_text, view_state
 
 __all__ = ["RewardFunc", "action_match_reward_func", "format_reward_func", "token_penalty_reward_func"]

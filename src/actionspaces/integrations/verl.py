@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..grpo.rewards import action_match_reward
-from ._common import view_state
+# absolute imports: verl loads this file by its path, as a module outside the package
+from actionspaces.integrations._common import view_state
+from actionspaces.rewards import action_match_reward
 
 __all__ = ["compute_score"]
 

@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from ...canonical import HOTBAR, CanonicalAction
+from ...gym_ids import CRAFTWORLD_MAX_TICKS
 from ...state import GUI_PX_PER_DEGREE, ViewState
 from .catalog import BLOCKS, MOBS
 from .gui import Screen, SlotRef
@@ -107,7 +108,7 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         self,
         task: str | Task = "mine_block:oak_log",
         *,
-        max_ticks: int = 2400,
+        max_ticks: int = CRAFTWORLD_MAX_TICKS,
         width: int = 640,
         height: int = 360,
         fov_deg: float = 70.0,

@@ -1,5 +1,8 @@
 """Rewards of the CrossHA recipe: the action-space-independent match, episode success, and format.
 
+They parse and compare text and need no torch: the TRL and verl adapters (and any trainer) use them
+from the core; :mod:`actionspaces.grpo` re-exports them beside its tensor math.
+
 ``action_match_reward`` is the single-step (STRL) reward ``1{g(â) = g(a*)}``: both texts are parsed
 with a :class:`~actionspaces.ChainSpace`, the executable level of each is mapped to the env action of its
 next tick (``g``, given the view state when a high-level level needs one), and the two env actions are
@@ -12,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ..camera import CameraQuantizer
-from ..chain import Chain, ChainSpace, default_chain
-from ..equivalence import equivalent
-from ..errors import ActionSpacesError
-from ..state import ViewState
-from ..task_id import TASK_CATEGORIES, parse_task
+from .camera import CameraQuantizer
+from .chain import Chain, ChainSpace, default_chain
+from .equivalence import equivalent
+from .errors import ActionSpacesError
+from .state import ViewState
+from .task_id import TASK_CATEGORIES, parse_task
 
 __all__ = ["TASK_CATEGORIES", "action_match_reward", "episode_success", "format_reward", "parse_task"]
 

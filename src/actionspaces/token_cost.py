@@ -1,7 +1,8 @@
 """Token cost: how many tokens the policy wrote, and the length-penalised return of CrossHA's MTRL.
 
 Only *policy* tokens count: what the model generated in each turn, never the prompt, the observation or
-text a tool or the environment injected.
+text a tool or the environment injected. No torch needed: a tensor of ids is read through its
+``reshape``/``tolist``, as an array is.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
 __all__ = ["TokenCounter", "token_penalized_return"]
 
@@ -75,7 +75,7 @@ class TokenCounter:
 
 def _flatten(x: Any) -> list[Any]:
     """The scalars of a tensor, an array or a (ragged) nested sequence, in order."""
-    if isinstance(x, torch.Tensor | np.ndarray):
+    if hasattr(x, "reshape") and hasattr(x, "tolist"):  # a torch tensor or a numpy array
         return list(x.reshape(-1).tolist())
     if isinstance(x, int | float | np.integer | np.floating | bool):
         return [x]
