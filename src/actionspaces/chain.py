@@ -42,6 +42,7 @@ from pydantic import BaseModel
 from . import registry
 from .canonical import CanonicalAction
 from .errors import CanonicalizeError, ParseError
+from .registry import default_spaces
 from .space import ActionSpace, as_generator, header_pattern
 from .spaces import LanguageSpace
 from .state import ViewState
@@ -678,11 +679,6 @@ def _stripped(text: str, lo: int, hi: int) -> tuple[str, int]:
     part = text[lo:hi]
     stripped = part.strip()
     return stripped, (lo + part.index(stripped) if stripped else lo)
-
-
-def default_spaces() -> list[ActionSpace[Any]]:
-    """Fresh default instances of every registered space (the five CrossHA spaces unless more are added)."""
-    return registry.default_spaces()
 
 
 _default: dict[int, ChainSpace] = {}

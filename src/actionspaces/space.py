@@ -169,7 +169,7 @@ class ActionSpace(ABC, Generic[A]):
             start = header.end()
         return self.parse_body(text, start, end)
 
-    def check_length(self, text: str, start: int, end: int) -> None:
+    def _check_length(self, text: str, start: int, end: int) -> None:
         """Raise the positioned :class:`ParseError` for a body longer than ``max_length``, before any scan."""
         if end - start > self.max_length:
             raise ParseError(
@@ -182,7 +182,7 @@ class ActionSpace(ABC, Generic[A]):
     def parse_body(self, text: str, start: int = 0, end: int | None = None) -> A:
         """Parse ``text[start:end]``, the body after the prefix; errors point into the whole ``text``."""
         end = len(text) if end is None else end
-        self.check_length(text, start, end)
+        self._check_length(text, start, end)
         body = text[start:end]
         fast = self.fast_parse(body)
         if fast is not None:

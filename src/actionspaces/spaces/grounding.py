@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -45,6 +46,22 @@ _VERB_ALIASES: dict[str, GroundingVerb] = {
     "moveto": "move_to",
     "movecamera": "move_to",
 }
+
+
+@cache
+def _verb_of(spelling: str) -> GroundingVerb:
+    """The verb a spelling names, whatever its case, spaces and underscores (``"Move_to"`` → ``"move_to"``).
+
+    Raises:
+        KeyError: not a targeted verb's spelling (the grammar admits only those).
+
+    Examples:
+        >>> _verb_of("right click"), _verb_of("left_click"), _verb_of("move_camera")
+        ('right_click', 'left_click', 'move_to')
+    """
+    return _VERB_ALIASES["".join(ch for ch in spelling.lower() if ch.isalpha())]
+
+
 GRID = 1000  # points are integers 0..999 of a 1000-step grid over the image
 
 
@@ -162,10 +179,9 @@ class _GroundingTransformer(Transformer[Token, Any]):
 
     def targeted(self, children: list[Any]) -> GroundingCommand:
         verb_token, label, (points, box) = children
-        key = "".join(ch for ch in str(verb_token).lower() if ch.isalpha())
         if isinstance(label, Token):  # a bare label, "Mine oak log(512,300)"
             label = str(label).strip()
-        return GroundingCommand(verb=_VERB_ALIASES[key], label=label, points=points, box=box)
+        return GroundingCommand(verb=_verb_of(str(verb_token)), label=label, points=points, box=box)
 
     def object_ref(self, children: list[Any]) -> str:
         start, label, _ = children
@@ -337,10 +353,6 @@ _COMMAND_RE = re.compile(
 )
 _FAST_SEP = re.compile(r", | and ")
 _XY_RE = re.compile(r"\(([0-9]+),([0-9]+)\)")
-_FAST_VERBS: dict[str, GroundingVerb] = {
-    "Kill": "kill", "Mine": "mine", "Approach": "approach", "right click": "right_click", "right_click": "right_click",
-    "left click": "left_click", "left_click": "left_click", "move to": "move_to", "move_to": "move_to",
-}  # fmt: skip
 _PLAIN: dict[str, GroundingCommand] = {
     "Explore": GroundingCommand(verb="explore"),
     "no-op": GroundingCommand(verb="noop"),
@@ -350,11 +362,11 @@ _PLAIN: dict[str, GroundingCommand] = {
 def _fast_command(m: re.Match[str]) -> GroundingCommand:
     verb, label, points, box, bare_verb, bare_label, x, y, plain = m.groups()
     if bare_verb is not None:
-        return GroundingCommand(verb=_FAST_VERBS[bare_verb], label=bare_label, points=(Point(x=int(x), y=int(y)),))
+        return GroundingCommand(verb=_verb_of(bare_verb), label=bare_label, points=(Point(x=int(x), y=int(y)),))
     if plain is not None:
         return _PLAIN[plain]
     corners = [Point(x=int(px), y=int(py)) for px, py in _XY_RE.findall(points or box)]
-    return GroundingCommand(verb=_FAST_VERBS[verb], label=label, points=tuple(corners), box=box is not None)
+    return GroundingCommand(verb=_verb_of(verb), label=label, points=tuple(corners), box=box is not None)
 
 
 _WORLD_INTERACTION: dict[str, Button | None] = {

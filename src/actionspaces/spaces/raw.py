@@ -160,8 +160,7 @@ class _RawTransformer(Transformer[Token, Any]):
 
     def camera_word(self, children: list[Token]) -> tuple[str, tuple[float, float], Token]:
         head, pitch, yaw = children
-        degrees = [_degrees(pitch, "pitch"), _degrees(yaw, "yaw")]
-        return "camera", (degrees[1] / CAMERA_SCALER, degrees[0] / CAMERA_SCALER), head
+        return "camera", (_degrees(pitch, "pitch"), _degrees(yaw, "yaw")), head
 
     def hotbar_word(self, children: list[Token]) -> tuple[str, Button, Token]:
         return "button", HOTBAR[int(str(children[0])[-1]) - 1], children[0]
@@ -181,8 +180,8 @@ class _RawTransformer(Transformer[Token, Any]):
                 raise SemanticError.at(token, f"{token!s} twice in one action")
             else:
                 buttons.add(value)
-        dx, dy = camera if camera is not None else (0.0, 0.0)
-        return RawAction(dx=dx, dy=dy, buttons=frozenset(buttons))
+        pitch, yaw = camera if camera is not None else (0.0, 0.0)
+        return _from_degrees(pitch, yaw, frozenset(buttons))
 
 
 def _unquote(token: Token) -> str:
@@ -205,6 +204,11 @@ def _number(token: Token, name: str) -> float:
             (f"a number in [-{MOUSE_LIMIT:g}, {MOUSE_LIMIT:g}]",),
         )
     return value
+
+
+def _from_degrees(pitch: float, yaw: float, buttons: frozenset[Button]) -> RawAction:
+    """The raw action of a camera turn in degrees (MineRL's ``[pitch, yaw]``) with ``buttons`` held."""
+    return RawAction(dx=yaw / CAMERA_SCALER, dy=pitch / CAMERA_SCALER, buttons=buttons)
 
 
 def _degrees(token: Token, name: str) -> float:
@@ -288,7 +292,7 @@ def _decode_reserved(children: list[Token]) -> RawAction:
             buttons.add(chosen)
     pitch = float(OPENHA_CAMERA.decode(state["pitch"]))
     yaw = float(OPENHA_CAMERA.decode(state["yaw"]))
-    return RawAction(dx=yaw / CAMERA_SCALER, dy=pitch / CAMERA_SCALER, buttons=frozenset(buttons))
+    return _from_degrees(pitch, yaw, frozenset(buttons))
 
 
 # --------------------------------------------------------------------------------- fast path
@@ -301,7 +305,7 @@ _CANONICAL_RE = re.compile(
 )
 _CLICK_RE = re.compile(r"click\((left|right|middle)\)")
 # the reserved tokens' words, as the grammar's KEY_WORD lists them (no word is a prefix of another)
-_WORD_ALTERNATIVES = "forward|back|left|right|sprint|sneak|use|drop|attack|jump|inventory|hotbar [1-9]"
+_WORD_ALTERNATIVES = "|".join([*WORD_BUTTONS, "hotbar [1-9]"])
 _WORDS_RE = re.compile(rf"(?:camera move ({_FAST_NUMBER}),({_FAST_NUMBER}))?((?:{_WORD_ALTERNATIVES})*)")
 _WORD_RE = re.compile(_WORD_ALTERNATIVES)
 
@@ -369,7 +373,7 @@ class RawSpace(ActionSpace[RawAction]):
         held = {HOTBAR[int(w[-1]) - 1] if w.startswith("hotbar") else WORD_BUTTONS[w] for w in words}
         if len(held) != len(words):  # a word twice: the grammar words the error
             return None
-        return RawAction(dx=yaw / CAMERA_SCALER, dy=pitch / CAMERA_SCALER, buttons=frozenset(held))
+        return _from_degrees(pitch, yaw, frozenset(held))
 
     def render_body(self, action: RawAction) -> str:
         """OpenHA encoder's form: ``move(dx, dy) and press(…)`` then the clicks; integers without decimals."""
@@ -384,9 +388,7 @@ class RawSpace(ActionSpace[RawAction]):
 
     def from_canonical(self, action: CanonicalAction) -> RawAction:
         """The raw action that canonicalizes to ``action`` (exact inverse of :meth:`canonicalize`)."""
-        return RawAction(
-            dx=action.camera[1] / CAMERA_SCALER, dy=action.camera[0] / CAMERA_SCALER, buttons=action.buttons
-        )
+        return _from_degrees(*action.camera, action.buttons)
 
     def sample(self, rng: np.random.Generator | int | None = None) -> RawAction:
         """A random action shaped like a policy's: often a small integer camera move, a few keys, a click."""
