@@ -21,7 +21,7 @@ import time
 
 from actionspaces.canonical import CanonicalAction
 from actionspaces.envs import CraftWorld, TextActionEnv
-from actionspaces.envs.craftworld import tasks
+from actionspaces.envs.craftworld import craftworld_controllers, tasks
 from actionspaces.envs.craftworld.expert import Expert
 
 _OBJECT = re.compile(r"^- (\w+) \((\d+),(\d+)\)", re.MULTILINE)
@@ -63,7 +63,7 @@ def frames_per_second(task: str, n: int, repeats: int) -> float:
     for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(n):
-            env.render()
+            env.frame()
         best = min(best, time.perf_counter() - t0)
     return n / best
 
@@ -84,7 +84,7 @@ def calls_per_second(seeds: int, repeats: int) -> tuple[float, float]:
         for task in tasks("train"):
             if task.category == "craft_item":
                 continue  # the scripted policy only handles the world
-            env = TextActionEnv(CraftWorld(task), max_calls=60)
+            env = TextActionEnv(CraftWorld(task), controllers=craftworld_controllers(), max_calls=60)
             for seed in range(seeds):
                 obs, _ = env.reset(seed=seed)
                 done = False

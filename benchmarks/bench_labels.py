@@ -3,7 +3,10 @@
 A latent codebook (64 codes of 4-tick chunks) is fit on expert episodes of the training tasks (seeds
 from 1000 on); labels are then checked on every ``--stride``-th tick of expert episodes of every task
 in the registry (seeds 0..``--seeds``-1), by executing each label from the same state through its
-controller (see ``actionspaces.envs.craftworld.labels.check_label``).
+controller (see ``actionspaces.envs.craftworld.labels.check_label``), once with CraftWorld's oracles
+and once with the library's non-privileged controllers, in one run: the difference is what the
+oracles flatter. Raw, motion and latent have no privileged controller (their rows are the same by
+construction); skills are the scripted oracle in both, since CraftWorld has no learned skill policy.
 
     python benchmarks/bench_labels.py [--seeds 2] [--stride 4]
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from actionspaces.controllers import LatentCodebook
-from actionspaces.envs.craftworld import CATEGORIES, tasks
+from actionspaces.envs.craftworld import CATEGORIES, CONTROLLER_KINDS, tasks
 from actionspaces.envs.craftworld.labels import SPACES, label_agreement, record_expert
 
 
@@ -29,18 +32,22 @@ def main() -> None:
             actions = [s.action for s in record_expert(task, seed)]
             chunks += [actions[i : i + 4] for i in range(len(actions) - 3)]
     codebook = LatentCodebook.fit(chunks, size=args.codebook_size)
-    result = label_agreement(tasks(), range(args.seeds), codebook=codebook, stride=args.stride)
+    results = {
+        kind: label_agreement(tasks(), range(args.seeds), codebook=codebook, stride=args.stride, controllers=kind)
+        for kind in CONTROLLER_KINDS
+    }
     print(f"codebook: {codebook.size} codes from {len(chunks):,} chunks; {len(tasks())} tasks × {args.seeds} seeds\n")
-    print("| space | " + " | ".join(CATEGORIES) + " | all |")
-    print("|---|" + "---:|" * (len(CATEGORIES) + 1))
+    print("| space | controllers | " + " | ".join(CATEGORIES) + " | all |")
+    print("|---|---|" + "---:|" * (len(CATEGORIES) + 1))
     for space in SPACES:
-        cells, agree_all, total_all = [], 0, 0
-        for category in CATEGORIES:
-            agree, total = result.get((space, category), (0, 0))
-            agree_all, total_all = agree_all + agree, total_all + total
-            cells.append(f"{agree / total:.0%} ({agree}/{total})" if total else "—")
-        overall = f"{agree_all / total_all:.0%}" if total_all else "—"
-        print(f"| {space} | " + " | ".join(cells) + f" | {overall} |")
+        for kind, result in results.items():
+            cells, agree_all, total_all = [], 0, 0
+            for category in CATEGORIES:
+                agree, total = result.get((space, category), (0, 0))
+                agree_all, total_all = agree_all + agree, total_all + total
+                cells.append(f"{agree / total:.0%} ({agree}/{total})" if total else "—")
+            overall = f"{agree_all / total_all:.0%}" if total_all else "—"
+            print(f"| {space} | {kind} | " + " | ".join(cells) + f" | {overall} |")
 
 
 if __name__ == "__main__":

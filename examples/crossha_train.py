@@ -48,7 +48,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 import numpy as np
 import torch
@@ -56,11 +56,19 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tqdm.auto import tqdm
 
-from actionspaces import ChainSpace, GroundingSpace, LanguageSpace, LatentSpace, MotionSpace, RawSpace, ViewState
+from actionspaces import ChainSpace, LatentSpace, RawSpace, ViewState
 from actionspaces.controllers import LatentCodebook
 from actionspaces.decoding import GrammarConstraint, masked_token_logprobs
 from actionspaces.envs import CraftWorld, TextActionEnv
-from actionspaces.envs.craftworld import CATEGORIES, ExpertStep, Task, label_step, record_expert, tasks
+from actionspaces.envs.craftworld import (
+    CATEGORIES,
+    ExpertStep,
+    Task,
+    craftworld_controllers,
+    label_step,
+    record_expert,
+    tasks,
+)
 from actionspaces.grpo import (
     EPS_VERL,
     action_match_reward,
@@ -71,6 +79,7 @@ from actionspaces.grpo import (
     token_penalized_return,
     trajectory_advantages,
 )
+from actionspaces.registry import default_spaces, space_entry, text_order
 
 # ====================================================================================================
 # Configuration: every hyper-parameter, one preset per budget. Values in comments are the paper's
@@ -118,6 +127,9 @@ class Config(BaseModel):
     format_penalty: float = Field(0.1, ge=0)  # per turn with no executable action (CrossAgent's -0.1)
     max_calls: int = Field(40, ge=1)
     max_ticks: int = Field(600, ge=1)
+    # who executes grounding in the env: CraftWorld's oracle (exact segmentation; the published results)
+    # or the non-privileged controller (turn to the point, act for a budget); skills are scripted either way
+    controllers: Literal["oracle", "agent"] = "oracle"
     # shared by both GRPO stages
     minibatches: int = Field(2, ge=1)
     kl_coef: float = Field(0.01, ge=0)
@@ -180,7 +192,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: CrossHA's, or one space
-SPACES = ("language", "grounding", "motion", "latent", "raw", "none")  # "none": nothing executable
+SPACES = (*text_order(), "none")  # the registry's spaces in text order; "none": nothing executable
 
 # ====================================================================================================
 # 0. Data: expert trajectories, labelled in every space (the paper labels with SAM/MineCLIP; the
@@ -209,7 +221,7 @@ def record_episodes(seeds: Sequence[int]) -> Episodes:
 
 def pov(env: CraftWorld | TextActionEnv, stride: int) -> np.ndarray:
     """The frame a --vision model sees: the rendered first-person view, every ``stride``-th pixel."""
-    return np.ascontiguousarray(env.render()[::stride, ::stride])
+    return np.ascontiguousarray(cast(CraftWorld, env.unwrapped).frame()[::stride, ::stride])
 
 
 def expert_contexts(
@@ -715,8 +727,7 @@ Grammars = dict[tuple[str, ...], GrammarConstraint]
 
 def build_grammars(policy: Policy, codebook: LatentCodebook) -> Grammars:
     """A compiled grammar per pipeline, and per single space (rejection sampling forces a space)."""
-    chain = ChainSpace([RawSpace(), GroundingSpace(), MotionSpace(), LanguageSpace(),
-                        LatentSpace(codebook_size=codebook.size)])  # fmt: skip
+    chain = ChainSpace(default_spaces({"latent": LatentSpace(codebook_size=codebook.size)}))
     keys = {*PIPELINE_SPACES.values(), *((space,) for space in PREFIXES)}
     vocab = policy.model.config.get_text_config().vocab_size
     return {k: GrammarConstraint.for_space(policy.tokenizer, chain, spaces=k, single=True, vocab_size=vocab)
@@ -824,7 +835,7 @@ def grpo_update(
 # 2. STRL: single-step RL with the action-space-independent reward g(.).
 # ====================================================================================================
 
-PREFIXES = {"raw": "Action:", "motion": "Motion:", "grounding": "Grounding:", "latent": "Latent:"}
+PREFIXES = {name: space_entry(name).prefix for name in ("raw", "motion", "grounding", "latent")}
 
 
 def g_match(response: str, context: Context) -> float:
@@ -919,7 +930,8 @@ def rollout(
 ) -> list[Episode]:
     """Play every ``(task, seed)`` episode to the end; each turn, one batched generate over the live envs."""
     envs = [TextActionEnv(CraftWorld(task, max_ticks=cfg.max_ticks), codebook=codebook, max_calls=cfg.max_calls,
-                          seed=seed) for task, seed in episodes]  # fmt: skip
+                          controllers=craftworld_controllers(cfg.controllers, codebook=codebook, seed=seed))
+            for task, seed in episodes]  # fmt: skip
     observations = [env.reset(seed=seed)[0]["text"] for env, (_, seed) in zip(envs, episodes, strict=True)]
     frames = [pov(env, cfg.frame_stride) if cfg.vision else None for env in envs]
     results = [Episode(task, 0.0, [], [], [], 0) for task, _ in episodes]
@@ -1273,6 +1285,9 @@ def main(
     vision: Annotated[
         bool, typer.Option(help="show the model the pov frame too (a tiny Qwen2-VL, or --model a Qwen2-VL checkpoint)")
     ] = False,
+    controllers: Annotated[
+        str | None, typer.Option(help="grounding in the env: 'oracle' (exact segmentation) or 'agent' (no privilege)")
+    ] = None,
 ) -> None:
     """Train CrossHA and its baselines on CraftWorld, evaluate them, and write runs/<name>/results.md."""
     values: dict[str, Any] = dict(PRESETS[preset.value])
@@ -1289,6 +1304,8 @@ def main(
         values["constrained"] = True
     if vision:
         values["vision"] = True
+    if controllers is not None:
+        values["controllers"] = controllers
     try:
         cfg = Config(**values)
     except ValidationError as err:

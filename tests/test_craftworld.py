@@ -262,7 +262,8 @@ def test_render_draws_the_gui_cursor_and_objects():
     expert = Expert(env)
     for _ in range(8):
         env.step(expert.act()[0])
-    frame = env.render()
+    assert env.render() is None  # render_mode=None: gymnasium's contract
+    frame = env.frame()
     obj = env.visible_objects()[0]
     x, y = map(int, obj.pixel)
     assert tuple(frame[y, x]) != tuple(frame[5, 5])  # the trunk is drawn where the text says

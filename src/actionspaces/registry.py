@@ -19,7 +19,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -177,9 +177,25 @@ def space_entry(name: str) -> SpaceEntry:
     return _ENTRIES[name]
 
 
-def default_spaces() -> list[ActionSpace[Any]]:
-    """Fresh default instances of every registered space."""
-    return [entry.create() for entry in registered_spaces()]
+def default_spaces(replace: Mapping[str, ActionSpace[Any]] | None = None) -> list[ActionSpace[Any]]:
+    """Fresh default instances of every registered space, in registration order, with ``replace``'s instead.
+
+    Raises:
+        KeyError: ``replace`` names a space that is not registered.
+
+    Examples:
+        >>> from actionspaces import LatentSpace
+        >>> [s.name for s in default_spaces()]
+        ['raw', 'grounding', 'motion', 'language', 'latent']
+        >>> default_spaces({"latent": LatentSpace(codebook_size=8)})[-1].codebook_size
+        8
+    """
+    given = dict(replace or {})
+    names = [entry.name for entry in registered_spaces()]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise KeyError(f"replace names unregistered spaces {unknown}; registered: {', '.join(names)}")
+    return [given[entry.name] if entry.name in given else entry.create() for entry in registered_spaces()]
 
 
 def execution_order(names: list[str] | None = None) -> tuple[str, ...]:

@@ -1,17 +1,31 @@
-"""The part of the env state that decides what a high-level action does on the next tick.
+"""The part of the env state that decides what a high-level action does, and what a controller may read.
 
 A raw action means the same thing in every state; a grounding point or a motion word does not: pointing
 at a slot moves the cursor when a GUI is open and turns the view when it is closed. ``canonicalize``
-takes this state so that g(â) is defined for every space.
+takes a :class:`ViewState` so that g(â) is defined for every space.
+
+Controllers read a :class:`ControlState` each tick: the view state plus the view angles, the keys held on
+the previous tick and, where the env renders one, the frame. Any env that offers ``control_state()`` (the
+:class:`StateProvider` protocol) can be driven by the library's controllers: CraftWorld and MineStudio do.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["GUI_PX_PER_DEGREE", "ViewState", "angle_to", "wrap_degrees"]
+__all__ = [
+    "GUI_PX_PER_DEGREE",
+    "ControlState",
+    "StateProvider",
+    "ViewState",
+    "angle_to",
+    "point_direction",
+    "wrap_degrees",
+]
 
 #: Cursor pixels per degree of camera action in a GUI (2400/360 at GUI scale 1, MineRL 1.0).
 GUI_PX_PER_DEGREE = 2400 / 360
@@ -72,3 +86,69 @@ def angle_to(dx: float, dy: float, dz: float) -> tuple[float, float]:
     yaw = math.degrees(math.atan2(-dx, dz))
     pitch = math.degrees(-math.atan2(dy, math.hypot(dx, dz)))
     return pitch, yaw
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControlState:
+    """What a controller may read on one tick: nothing a player at the keyboard could not know.
+
+    Attributes:
+        view: the frame geometry, whether a GUI is open and where its cursor is.
+        pitch, yaw: the view angles in degrees (Minecraft's: pitch down is positive, yaw wraps at ±180).
+        held_keys: the buttons pressed on the previous tick (an edge-triggered key must be released first).
+        pov: the rendered frame (``height × width × 3``) when the env provides one, else ``None``.
+
+    Examples:
+        >>> state = ControlState(view=ViewState(gui_open=True, cursor=(10.0, 20.0)), pitch=0.0, yaw=90.0)
+        >>> state.gui_open, state.view.cursor_px, state.held_keys
+        (True, (10.0, 20.0), frozenset())
+    """
+
+    view: ViewState
+    pitch: float
+    yaw: float
+    held_keys: frozenset[str] = frozenset()
+    pov: Any = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.view, ViewState):
+            raise TypeError(f"ControlState.view must be a ViewState, got {type(self.view).__name__}")
+        if not (math.isfinite(self.pitch) and math.isfinite(self.yaw)):
+            raise ValueError(f"view angles must be finite, got pitch={self.pitch!r} yaw={self.yaw!r}")
+
+    @property
+    def gui_open(self) -> bool:
+        """Whether a GUI (inventory, crafting table) is open."""
+        return self.view.gui_open
+
+
+@runtime_checkable
+class StateProvider(Protocol):
+    """An env the library's controllers can drive: it reports a :class:`ControlState` before each tick.
+
+    Examples:
+        >>> from actionspaces.envs import CraftWorld
+        >>> isinstance(CraftWorld(), StateProvider)
+        True
+    """
+
+    def control_state(self) -> ControlState:
+        """The state a controller reads before the next tick."""
+        ...
+
+
+def point_direction(state: ControlState, px: float, py: float) -> tuple[float, float]:
+    """``(pitch, yaw)`` in degrees that look through window pixel ``(px, py)``: the pinhole camera model.
+
+    Examples:
+        >>> state = ControlState(view=ViewState(), pitch=0.0, yaw=0.0)
+        >>> point_direction(state, 320.0, 180.0)
+        (0.0, 0.0)
+        >>> [round(a, 1) for a in point_direction(state, 640.0, 180.0)]
+        [0.0, 51.2]
+    """
+    view = state.view
+    f = view.focal_px
+    yaw = math.degrees(math.atan2(px - view.width / 2, f))
+    pitch = math.degrees(math.atan2(py - view.height / 2, f))
+    return state.pitch + pitch, wrap_degrees(state.yaw + yaw)

@@ -1,19 +1,22 @@
 """Controllers: how each action space's actions are executed in an environment, tick by tick.
 
-Every controller implements :class:`Controller` (``start(action, env)``, then ``step(env)`` until it
-says done); :func:`execute` runs one action to completion. The defaults are craftworld.md's: raw one
-tick, motion four ticks, grounding up to 200 ticks towards the point's object, skills up to 300 ticks
-with a 20 % failure rate, latent codes four ticks each.
+Every controller implements :class:`Controller` (``start(action, state)``, then ``step(state)`` until it
+says done) and reads only a :class:`~actionspaces.state.ControlState`, so it runs on any env that
+provides ``control_state()``; :func:`execute` runs one action to completion. The defaults: raw one tick,
+motion four ticks, grounding turns to the point and acts for a fixed budget, latent codes four ticks each,
+and language through a learned :class:`SkillPolicy` when one is given. CraftWorld's privileged
+controllers (exact segmentation, scripted skills) are its oracles, in
+:mod:`actionspaces.envs.craftworld.oracles`.
 """
 
 from typing import Any
 
 from ..spaces import GroundingSpace, MotionSpace, RawSpace
-from .base import Controller, Execution, execute, release_first
-from .grounding import GroundingController
+from .base import Controller, Execution, control_state_of, execute, release_first, state_reader
+from .grounding import GroundingController, PointingPolicy
 from .latent import LatentCodebook, LatentController
 from .simple import MotionController, RawController
-from .skill import SkillController, parse_skill
+from .skill import SkillPolicy, SkillPolicyController
 
 __all__ = [
     "Controller",
@@ -22,12 +25,15 @@ __all__ = [
     "LatentCodebook",
     "LatentController",
     "MotionController",
+    "PointingPolicy",
     "RawController",
-    "SkillController",
+    "SkillPolicy",
+    "SkillPolicyController",
+    "control_state_of",
     "default_controllers",
     "execute",
-    "parse_skill",
     "release_first",
+    "state_reader",
 ]
 
 
@@ -37,21 +43,22 @@ def default_controllers(
     motion: MotionSpace | None = None,
     grounding: GroundingSpace | None = None,
     codebook: LatentCodebook | None = None,
-    skill_failure_rate: float = 0.2,
-    seed: int | None = 0,
+    skill_policy: SkillPolicy | None = None,
+    pointer: PointingPolicy | None = None,
 ) -> dict[str, Controller[Any]]:
-    """One controller per space with craftworld.md's defaults (latent only when a codebook is given).
+    """One non-privileged controller per space: latent with a codebook, language with a skill policy.
 
     Examples:
         >>> sorted(default_controllers())
-        ['grounding', 'language', 'motion', 'raw']
+        ['grounding', 'motion', 'raw']
     """
     controllers: dict[str, Controller[Any]] = {
         "raw": RawController(raw),
         "motion": MotionController(motion),
-        "grounding": GroundingController(grounding),
-        "language": SkillController(failure_rate=skill_failure_rate, seed=seed),
+        "grounding": GroundingController(grounding, pointer=pointer),
     }
     if codebook is not None:
         controllers["latent"] = LatentController(codebook)
+    if skill_policy is not None:
+        controllers["language"] = SkillPolicyController(skill_policy)
     return controllers

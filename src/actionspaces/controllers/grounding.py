@@ -1,42 +1,71 @@
-"""The grounding controller: act on the object at a point, in the world or in a GUI."""
+"""The grounding controller: act on what is at a point, in the world or in a GUI, from the frame's geometry alone.
+
+It knows what a player knows: the point, the window, the field of view, the view angles and the cursor.
+It does not know what object is at the point or when it is gone; for that, plug in a learned
+:class:`PointingPolicy` (ROCKET-1 through :mod:`actionspaces.integrations.minestudio`). CraftWorld's
+oracle, which reads the simulator's exact segmentation, lives with the simulator
+(:class:`actionspaces.envs.craftworld.oracles.OracleGroundingController`).
+"""
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, runtime_checkable
 
 from ..canonical import Button, CanonicalAction
-from ..spaces import GroundingAction, GroundingSpace
-from ..state import angle_to, wrap_degrees
+from ..spaces import GroundingAction, GroundingCommand, GroundingSpace
+from ..state import ControlState, point_direction, wrap_degrees
 from .base import Controller, release_first
 
-if TYPE_CHECKING:
-    from ..envs.craftworld import CraftWorld
-    from ..envs.craftworld.world import Hit
+__all__ = ["GroundingController", "PointingPolicy"]
 
-__all__ = ["GroundingController"]
+#: Verbs a pointing policy executes (``explore`` and ``no-op`` need no point).
+POINTING_VERBS = frozenset({"mine", "left_click", "kill", "approach", "right_click", "move_to"})
+
+
+@runtime_checkable
+class PointingPolicy(Protocol):
+    """A learned low-level policy that interacts with the object at a point (ROCKET-1's role in CrossHA).
+
+    ``start`` receives the command's verb (``mine``, ``kill``, ``approach``, ``right_click``,
+    ``left_click``, ``move_to``), its point in window pixels and the state; ``act`` returns one tick.
+    """
+
+    def start(self, verb: str, pixel: tuple[float, float], state: ControlState) -> None:
+        """Begin an interaction with the object at ``pixel``."""
+        ...
+
+    def act(self, state: ControlState) -> CanonicalAction:
+        """The next tick of the interaction."""
+        ...
 
 
 class GroundingController(Controller[GroundingAction]):
-    """Acts on whatever is at the point: an object in the world, or a slot in a GUI.
+    """Acts on whatever is at the point: turns the view to it in the world, moves the cursor to it in a GUI.
 
-    In the world it finds the object seen at the point and turns, walks and mines or attacks it until it
-    is gone or ``budget`` ticks pass. In a GUI it moves the cursor to the point (≤ ``max_turn_deg`` per
-    tick, 6.667 px per degree) and clicks.
+    **In a GUI** the cursor moves to the point (≤ ``max_turn_deg`` of the space per tick, at 6.667 px per
+    degree) and the verb's button clicks there.
 
-    ``Approach`` walks until the object is within ``approach_distance``; ``right click`` uses it once in
-    reach; ``move to`` only turns (or moves the cursor); ``Explore`` walks forward for ``explore_ticks``;
-    ``no-op`` waits one tick. A point that shows no object only turns the view towards it.
+    **In the world** the point becomes a direction through the pinhole model (window size and field of
+    view); the view turns to it (≤ ``max_turn_deg`` per tick), then the verb acts for a fixed budget, since
+    nothing here sees when the object is gone:
+
+    * ``mine``, ``left click``, ``kill``: hold ``attack`` and walk ``forward`` for ``interact_ticks``;
+    * ``approach``: walk ``forward`` for ``approach_ticks``;
+    * ``right click``: press ``use`` once; ``move to``: only turn;
+    * ``explore``: walk forward for ``explore_ticks``; ``no-op``: wait one tick.
+
+    No call takes more than ``budget`` ticks. With a ``pointer``, world commands go to it instead, for up
+    to ``budget`` ticks.
 
     Examples:
-        >>> from actionspaces.envs import CraftWorld
-        >>> from actionspaces.controllers import execute
-        >>> env = CraftWorld("craft_item:stick"); _ = env.reset(seed=0)
+        >>> from actionspaces import ViewState
         >>> space = GroundingSpace()
-        >>> action = space.parse("Grounding: Mine <|point_start|>(600,500)<|point_end|>")
-        >>> run = execute(GroundingController(space), action, env)
-        >>> run.ticks, env.cursor[0] > 320
-        (2, True)
+        >>> action = space.parse("Grounding: Mine <|point_start|>(750,500)<|point_end|>")
+        >>> c = GroundingController(space, interact_ticks=2)
+        >>> state = ControlState(view=ViewState(), pitch=0.0, yaw=0.0)
+        >>> c.start(action, state)
+        >>> tick, done = c.step(state); tick.camera[1] > 0, done
+        (True, False)
     """
 
     space = "grounding"
@@ -46,106 +75,109 @@ class GroundingController(Controller[GroundingAction]):
         grounding: GroundingSpace | None = None,
         *,
         budget: int = 200,
-        approach_distance: float = 2.0,
+        interact_ticks: int = 80,
+        approach_ticks: int = 20,
         explore_ticks: int = 20,
+        pointer: PointingPolicy | None = None,
     ) -> None:
-        if budget < 1 or explore_ticks < 1:
-            raise ValueError("budget and explore_ticks must be >= 1")
+        for name, value in (
+            ("budget", budget),
+            ("interact_ticks", interact_ticks),
+            ("approach_ticks", approach_ticks),
+            ("explore_ticks", explore_ticks),
+        ):
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        if pointer is not None and not isinstance(pointer, PointingPolicy):
+            raise TypeError(f"pointer must have start(verb, pixel, state) and act(state), got {type(pointer).__name__}")
         self.grounding = grounding or GroundingSpace()
         self.budget = budget
-        self.approach_distance = approach_distance
+        self.interact_ticks = interact_ticks
+        self.approach_ticks = approach_ticks
         self.explore_ticks = explore_ticks
+        self.pointer = pointer
         self._action: GroundingAction | None = None
-        self._target: Hit | None = None
-        self._direction: tuple[float, float] | None = None  # (pitch, yaw) towards an empty point
+        self._direction: tuple[float, float] | None = None
         self._ticks = 0
+        self._acting = 0  # ticks of the verb's interaction so far (world)
 
-    def start(self, action: GroundingAction, env: CraftWorld) -> None:
-        """Pick the object under the point (world) or the pixel to click (GUI)."""
-        self._action, self._ticks, self._target, self._direction = action, 0, None, None
-        command = action.commands[0]
-        target = command.target
-        if env.screen is None and target is not None:
-            px, py = target.to_pixels(env.camera.width, env.camera.height)
-            self._target = env.object_at(px + 0.5, py + 0.5)
-            if self._target is None:  # nothing there: remember the absolute direction of the point
-                p, f = env.world.player, env.camera.focal
-                yaw = math.degrees(math.atan2(px + 0.5 - env.camera.width / 2, f))
-                pitch = math.degrees(math.atan2(py + 0.5 - env.camera.height / 2, f))
-                self._direction = (p.pitch + pitch, p.yaw + yaw)
-
-    def step(self, env: CraftWorld) -> tuple[CanonicalAction, bool]:
-        """One tick towards the point's object."""
+    @property
+    def command(self) -> GroundingCommand:
+        """The command being executed (the first of the action)."""
         if self._action is None:
-            raise RuntimeError("GroundingController.step before start")
+            raise RuntimeError(f"{type(self).__name__}.step before start")
+        return self._action.commands[0]
+
+    def start(self, action: GroundingAction, state: ControlState) -> None:
+        """Remember the action; in the world, the direction of its point."""
+        self._action, self._ticks, self._acting, self._direction = action, 0, 0, None
+        command = action.commands[0]
+        if state.gui_open or command.target is None:
+            return
+        px, py = command.target.to_pixels(state.view.width, state.view.height)
+        if self.pointer is not None and command.verb in POINTING_VERBS:
+            self.pointer.start(command.verb, (px + 0.5, py + 0.5), state)
+        self.start_world(command, px + 0.5, py + 0.5, state)
+
+    def start_world(self, command: GroundingCommand, px: float, py: float, state: ControlState) -> None:
+        """Aim at window pixel ``(px, py)`` in the world: here, its direction through the pinhole model.
+
+        The extension point for a controller that knows more about the point (CraftWorld's oracle
+        looks up the object there).
+        """
+        self._direction = point_direction(state, px, py)
+
+    def step(self, state: ControlState) -> tuple[CanonicalAction, bool]:
+        """One tick towards the point."""
+        command = self.command
+        assert self._action is not None
         self._ticks += 1
         out_of_budget = self._ticks >= self.budget
-        command = self._action.commands[0]
         if command.verb == "noop":
             return CanonicalAction(), True
         if command.verb == "explore":
             return CanonicalAction(buttons=frozenset({"forward"})), self._ticks >= self.explore_ticks or out_of_budget
-        if env.screen is not None:
-            tick = self.grounding.canonicalize(self._action, env.view_state())
+        if state.gui_open:
+            tick = self.grounding.canonicalize(self._action, state.view)
             clicks = tick.buttons & {"attack", "use"}
-            if clicks and (release := release_first(env, tick)) is not None:
+            if clicks and (release := release_first(state, tick)) is not None:
                 return release, False
             return tick, bool(clicks) or (command.verb == "move_to" and tick.camera == (0.0, 0.0)) or out_of_budget
+        if self.pointer is not None and command.verb in POINTING_VERBS and command.target is not None:
+            return self.pointer.act(state), out_of_budget
         if self._ticks == 1:  # the first tick is the space's g: turn towards the point, act when aimed
-            return self.grounding.canonicalize(self._action, env.view_state()), out_of_budget
-        return self._world_step(env, command.verb, out_of_budget)
+            return self.grounding.canonicalize(self._action, state.view), out_of_budget
+        return self.world_step(state, command.verb, out_of_budget)
 
-    def _world_step(self, env: CraftWorld, verb: str, out_of_budget: bool) -> tuple[CanonicalAction, bool]:
-        world = env.world
-        p = world.player
-        target = self._target
-        if target is None:
-            if self._direction is None:
-                return CanonicalAction(), True
-            pitch, yaw = self._direction
-            return self._turn(p.pitch, p.yaw, pitch, yaw, set(), done_when_aimed=True, out=out_of_budget)
-        point = world.aim_point(target.cell if target.cell is not None else cast(int, target.mob_id))
-        if point is None or (target.cell is not None and world.blocks.get(target.cell) != target.name):
-            return CanonicalAction(), True  # gone: mined or killed
-        eye = p.eye()
-        dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
-        pitch, yaw = angle_to(dx, dy, dz)
-        distance = math.hypot(dx, dz)
-        hit = world.raycast()
-        on_target = hit is not None and hit.cell == target.cell and hit.mob_id == target.mob_id
-        buttons: set[Button] = set()
+    def world_step(self, state: ControlState, verb: str, out_of_budget: bool) -> tuple[CanonicalAction, bool]:
+        """One world tick after the first: turn to the point's direction, then the verb for its budget.
+
+        The extension point of the world behaviour (the oracle pursues the object it saw instead).
+        """
+        if self._direction is None:
+            return CanonicalAction(), True
+        pitch, yaw = self._direction
+        turn, aimed = self.turn_towards(state, pitch, yaw)
+        if not aimed and self._acting == 0:
+            return CanonicalAction(camera=turn), out_of_budget
         if verb == "move_to":
-            return self._turn(p.pitch, p.yaw, pitch, yaw, buttons, done_when_aimed=True, out=out_of_budget)
-        if verb == "approach":
-            if distance <= self.approach_distance:
-                return CanonicalAction(), True
-            buttons.add("forward")
-            return self._turn(p.pitch, p.yaw, pitch, yaw, buttons, done_when_aimed=False, out=out_of_budget)
-        if on_target:
-            if verb == "right_click":
-                tick = CanonicalAction(buttons=frozenset({"use"}))
-                release = release_first(env, tick)
-                return (release, False) if release is not None else (tick, True)
+            return CanonicalAction(camera=turn), True
+        if verb == "right_click":
+            tick = CanonicalAction(buttons=frozenset({"use"}), camera=turn)
+            release = release_first(state, tick)
+            return (release, False) if release is not None else (tick, True)
+        self._acting += 1
+        buttons: set[Button] = {"forward"}
+        limit = self.approach_ticks
+        if verb != "approach":
             buttons.add("attack")
-        elif abs(wrap_degrees(yaw - p.yaw)) < 25 and distance > 2.0:
-            buttons.add("forward")
-            if distance > 4.0:
-                buttons.add("sprint")
-        return self._turn(p.pitch, p.yaw, pitch, yaw, buttons, done_when_aimed=False, out=out_of_budget)
+            limit = self.interact_ticks
+        return CanonicalAction(buttons=frozenset(buttons), camera=turn), self._acting >= limit or out_of_budget
 
-    def _turn(
-        self,
-        pitch: float,
-        yaw: float,
-        to_pitch: float,
-        to_yaw: float,
-        buttons: set[Button],
-        *,
-        done_when_aimed: bool,
-        out: bool,
-    ) -> tuple[CanonicalAction, bool]:
+    def turn_towards(self, state: ControlState, pitch: float, yaw: float) -> tuple[tuple[float, float], bool]:
+        """The camera move (≤ ``max_turn_deg`` per axis) towards ``(pitch, yaw)``, and whether it gets there."""
         limit = self.grounding.max_turn_deg
-        dp = max(-limit, min(limit, to_pitch - pitch))
-        dy = max(-limit, min(limit, wrap_degrees(to_yaw - yaw)))
-        aimed = abs(to_pitch - pitch) <= limit and abs(wrap_degrees(to_yaw - yaw)) <= limit
-        return CanonicalAction(buttons=frozenset(buttons), camera=(dp, dy)), (done_when_aimed and aimed) or out
+        dp_full, dy_full = pitch - state.pitch, wrap_degrees(yaw - state.yaw)
+        dp = max(-limit, min(limit, dp_full))
+        dy = max(-limit, min(limit, dy_full))
+        return (dp, dy), abs(dp_full) <= limit and abs(dy_full) <= limit

@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..canonical import BUTTONS, CanonicalAction
 from ..spaces import LatentAction
+from ..state import ControlState
 from .base import Controller
-
-if TYPE_CHECKING:
-    from ..envs.craftworld import CraftWorld
 
 __all__ = ["CAMERA_SCALE_DEG", "LatentCodebook", "LatentController"]
 
@@ -169,11 +166,11 @@ class LatentController(Controller[LatentAction]):
         self.codebook = codebook
         self._ticks: list[CanonicalAction] = []
 
-    def start(self, action: LatentAction, env: CraftWorld) -> None:
+    def start(self, action: LatentAction, state: ControlState) -> None:
         """Decode the codes."""
         self._ticks = self.codebook.decode(action.codes)
 
-    def step(self, env: CraftWorld) -> tuple[CanonicalAction, bool]:
+    def step(self, state: ControlState) -> tuple[CanonicalAction, bool]:
         """The next tick of the decoded chunks."""
         if not self._ticks:
             raise RuntimeError("LatentController.step before start (or after its last tick)")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..canonical import CanonicalAction
 from ..spaces import MotionAction, MotionSpace, RawAction, RawSpace
+from ..state import ControlState
 from .base import Controller, release_first
-
-if TYPE_CHECKING:
-    from ..envs.craftworld import CraftWorld
 
 __all__ = ["MotionController", "RawController"]
 
@@ -18,10 +14,10 @@ class RawController(Controller[RawAction]):
     """One tick: the raw action itself.
 
     Examples:
-        >>> from actionspaces.envs import CraftWorld
-        >>> env = CraftWorld(); _ = env.reset(seed=0)
-        >>> c = RawController(); c.start(RawSpace().parse("Action: move(20, 0) and press(w)"), env)
-        >>> tick, done = c.step(env); sorted(tick.buttons), tick.camera, done
+        >>> from actionspaces import ViewState
+        >>> state = ControlState(view=ViewState(), pitch=0.0, yaw=0.0)
+        >>> c = RawController(); c.start(RawSpace().parse("Action: move(20, 0) and press(w)"), state)
+        >>> tick, done = c.step(state); sorted(tick.buttons), tick.camera, done
         (['forward'], (0.0, 3.0), True)
     """
 
@@ -31,11 +27,11 @@ class RawController(Controller[RawAction]):
         self.raw = raw or RawSpace()
         self._action: CanonicalAction | None = None
 
-    def start(self, action: RawAction, env: CraftWorld) -> None:
+    def start(self, action: RawAction, state: ControlState) -> None:
         """Remember the action's env form."""
         self._action = self.raw.canonicalize(action)
 
-    def step(self, env: CraftWorld) -> tuple[CanonicalAction, bool]:
+    def step(self, state: ControlState) -> tuple[CanonicalAction, bool]:
         """The action, once."""
         if self._action is None:
             raise RuntimeError("RawController.step before start")
@@ -59,16 +55,16 @@ class MotionController(Controller[MotionAction]):
         self._action: MotionAction | None = None
         self._done = 0
 
-    def start(self, action: MotionAction, env: CraftWorld) -> None:
+    def start(self, action: MotionAction, state: ControlState) -> None:
         """Begin the primitive."""
         self._action, self._done = action, 0
 
-    def step(self, env: CraftWorld) -> tuple[CanonicalAction, bool]:
+    def step(self, state: ControlState) -> tuple[CanonicalAction, bool]:
         """One tick of the primitive."""
         if self._action is None:
             raise RuntimeError("MotionController.step before start")
-        tick = self.motion.canonicalize(self._action, env.view_state())
-        if self._done == 0 and (release := release_first(env, tick)) is not None:
+        tick = self.motion.canonicalize(self._action, state.view)
+        if self._done == 0 and (release := release_first(state, tick)) is not None:
             return release, False
         self._done += 1
         return tick, self._done >= self.ticks

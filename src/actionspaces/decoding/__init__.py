@@ -24,7 +24,8 @@ from .grammar import generation_grammar, special_tokens
 from .serving import ENGINES, request_body, serving_grammar
 
 if TYPE_CHECKING:
-    from .constraint import GrammarConstraint, allowed_tokens, masked_token_logprobs
+    from .constraint import GrammarConstraint
+    from .masks import allowed_tokens, masked_token_logprobs
     from .processor import ActionLogitsProcessor
 
 __all__ = [
@@ -42,8 +43,8 @@ __all__ = [
 # torch, transformers and llguidance load only when these are used: exporting a grammar needs none.
 _LAZY = {
     "GrammarConstraint": ".constraint",
-    "allowed_tokens": ".constraint",
-    "masked_token_logprobs": ".constraint",
+    "allowed_tokens": ".masks",
+    "masked_token_logprobs": ".masks",
     "ActionLogitsProcessor": ".processor",
 }
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from transformers import LogitsProcessor
 
-from .constraint import GrammarConstraint, allowed_tokens
+from .masks import allowed_tokens
+
+if TYPE_CHECKING:
+    from .constraint import GrammarConstraint
 
 __all__ = ["ActionLogitsProcessor"]
 

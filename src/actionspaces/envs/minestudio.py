@@ -23,6 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..canonical import CanonicalAction
+from ..state import GUI_PX_PER_DEGREE, ControlState, ViewState
 from ..task_id import parse_task
 from ..vpt import VPTTokenizer
 
@@ -123,10 +124,17 @@ class MineStudioEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         max_ticks: episode length (MineStudio's ``JudgeResetCallback``).
         sim_factory: builds the simulator from keyword arguments; defaults to ``MinecraftSim`` (tests pass
             a fake that follows the same contract).
+        fov_deg: Minecraft's vertical field of view (70° by default), for pointing through the pinhole model.
         **sim_kwargs: passed to the simulator (``obs_size``, ``render_size``, ``seed``, ``inventory``, …).
 
     ``step`` takes a MineRL dict or a :class:`CanonicalAction`; ``info["unsupported"]`` lists pressed
     buttons MineStudio ignored. Observations gain ``pov`` (MineStudio's ``image``).
+
+    ``control_state()`` (what the library's controllers read) comes from MineStudio's info: ``isGuiOpen``
+    and the view angles of ``player_pos``. Minecraft does not report the GUI cursor, so the adapter tracks
+    it as Minecraft moves it: to the window's centre when a GUI opens, then by each camera action it sent
+    (2400/360 px per degree, the camera as the simulator received it, clipped to the window of
+    ``render_size``, 640×360 by default).
     """
 
     def __init__(
@@ -136,6 +144,7 @@ class MineStudioEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         action_type: Literal["env", "agent"] = "env",
         max_ticks: int = 600,
         sim_factory: Callable[..., Any] | None = None,
+        fov_deg: float = 70.0,
         **sim_kwargs: Any,
     ) -> None:
         parse_task(task)
@@ -146,10 +155,17 @@ class MineStudioEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self.tokenizer = VPTTokenizer()
         if sim_factory is None:
             sim_factory = _minecraft_sim_factory(task, max_ticks)
+        width, height = sim_kwargs.get("render_size", (640, 360))
+        self._window = ViewState(width=int(width), height=int(height), fov_deg=fov_deg)
         self.sim = sim_factory(action_type=action_type, **sim_kwargs)
         self.action_space = CanonicalAction.space()
         self.observation_space = gym.spaces.Dict({})
         self._succeeded = False
+        self._gui_open = False
+        self._cursor = (width / 2, height / 2)
+        self._angles = (0.0, 0.0)
+        self._held: frozenset[str] = frozenset()
+        self._pov: Any = None
 
     def reset(
         self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
@@ -157,8 +173,12 @@ class MineStudioEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         """Reset the simulator."""
         super().reset(seed=seed)
         self._succeeded = False
+        self._gui_open = False
+        self._held = frozenset()
         obs, info = self.sim.reset()
-        return _obs(obs), self._info(info, frozenset())
+        out = self._info(info, frozenset())
+        self._observe(obs, out)
+        return _obs(obs), out
 
     def step(
         self, action: Mapping[str, Any] | CanonicalAction
@@ -166,14 +186,46 @@ class MineStudioEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         """One tick in the simulator."""
         act = action if isinstance(action, CanonicalAction) else CanonicalAction.from_env(action)
         sim_action, unsupported = to_sim_action(act, self.action_type, tokenizer=self.tokenizer)
+        sent = act.camera
+        if self.action_type == "agent":  # the camera as the simulator receives it: clipped and quantized
+            sent = self.tokenizer.decode(int(sim_action["buttons"][0]), int(sim_action["camera"][0])).camera
+        if self._gui_open:
+            self._move_cursor(sent)
+        self._held = frozenset(act.buttons - UNSUPPORTED_KEYS)
         obs, reward, terminated, truncated, info = self.sim.step(sim_action)
         out = self._info(info, unsupported)
+        self._observe(obs, out)
         success = _counter(out, self.task) > 0
         terminated = bool(terminated) or success
         first = success and not self._succeeded
         self._succeeded = self._succeeded or success
         del reward  # the RewardsCallback pays the same 1 on the first increment; success is read off the counters
         return _obs(obs), 1.0 if first else 0.0, terminated, bool(truncated), out
+
+    def control_state(self) -> ControlState:
+        """What a controller reads before the next tick (the :class:`~actionspaces.state.StateProvider` protocol)."""
+        cursor = self._cursor if self._gui_open else None
+        view = self._window.model_copy(update={"gui_open": self._gui_open, "cursor": cursor})
+        pitch, yaw = self._angles
+        return ControlState(view=view, pitch=pitch, yaw=yaw, held_keys=self._held, pov=self._pov)
+
+    def _move_cursor(self, camera: tuple[float, float]) -> None:
+        dpitch, dyaw = camera
+        w, h = self._window.width, self._window.height
+        x = min(float(w), max(0.0, self._cursor[0] + dyaw * GUI_PX_PER_DEGREE))
+        y = min(float(h), max(0.0, self._cursor[1] + dpitch * GUI_PX_PER_DEGREE))
+        self._cursor = (x, y)
+
+    def _observe(self, obs: Mapping[str, Any], info: Mapping[str, Any]) -> None:
+        """Update the tracked state from what the simulator just reported."""
+        gui_open = bool(info["is_gui_open"])
+        if gui_open and not self._gui_open:  # Minecraft centres the cursor when a screen opens
+            self._cursor = (self._window.width / 2, self._window.height / 2)
+        self._gui_open = gui_open
+        pos = info.get("player_pos")
+        if isinstance(pos, tuple) and len(pos) == 5:
+            self._angles = (pos[3], pos[4])
+        self._pov = obs.get("image", obs.get("pov"))
 
     def _info(self, info: Mapping[str, Any], unsupported: frozenset[str]) -> dict[str, Any]:
         out = dict(info)

@@ -1,8 +1,12 @@
-"""``TextActionEnv``: an environment that takes the model's text, one call per step.
+"""``TextActionEnv``: a gymnasium wrapper whose action is the model's text, one call per step.
 
 Each ``step(text)`` parses the response with a :class:`~actionspaces.ChainSpace`, runs the executable
-level's controller until it finishes or the episode ends, and returns the next observation. A response
-that does not parse costs one call and one no-op tick, and never raises: the error is in ``info``.
+level's controller until it finishes or the episode ends (:func:`~actionspaces.controllers.execute`, the
+same loop the labellers' check uses), and returns the next observation. A response that does not parse
+costs one call and one no-op tick, and never raises: the error is in ``info``.
+
+It wraps any env that provides ``control_state()`` (CraftWorld, MineStudio, ``gymnasium.make`` output of
+either, or an env of your own).
 """
 
 from __future__ import annotations
@@ -11,38 +15,93 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import EnvSpec
 
 from ..canonical import CanonicalAction
 from ..chain import Chain, ChainSpace
-from ..controllers import Controller, LatentCodebook, SkillController, default_controllers
+from ..controllers import Controller, LatentCodebook, default_controllers, execute, state_reader
 from ..errors import ActionSpacesError
-from ..space import DEFAULT_MAX_LENGTH
+from ..gym_ids import TEXT_MAX_CALLS
+from ..registry import default_spaces
 from ..spaces import GroundingSpace, LatentSpace, MotionSpace, RawSpace
-from .craftworld import TEXT_CHARSET, CraftWorld
 
-__all__ = ["TextActionEnv"]
+__all__ = ["TextActionEnv", "TextActionSpace"]
 
 
-class TextActionEnv(gym.Env[dict[str, Any], str]):
-    """Wrap a :class:`CraftWorld` so that one step is one model call with text in any space.
+class TextActionSpace(gym.spaces.Space[str]):
+    """The model's responses as a gymnasium space: ``sample()`` is a valid action, ``contains`` parses.
+
+    ``sample()`` renders a random action of one of ``spaces`` (those the env can execute);
+    ``contains(x)`` is true when ``x`` is a string whose executable level parses.
+
+    Examples:
+        >>> space = TextActionSpace(ChainSpace([RawSpace()]), seed=0)
+        >>> space.sample().startswith("Action: "), "Action: move(0, 0) and press()" in space
+        (True, True)
+        >>> "Action: move(" in space, 3 in space
+        (False, False)
+    """
+
+    def __init__(self, chain: ChainSpace, spaces: tuple[str, ...] | None = None, seed: int | None = None) -> None:
+        names = tuple(chain.spaces) if spaces is None else spaces
+        unknown = [n for n in names if n not in chain.spaces]
+        if unknown or not names:
+            raise ValueError(f"spaces must be a non-empty subset of the chain's {tuple(chain.spaces)}, got {names}")
+        self.chain = chain
+        self.spaces = names
+        super().__init__(shape=None, dtype=None, seed=seed)
+
+    @property
+    def is_np_flattenable(self) -> bool:
+        """Text has no flat numpy form."""
+        return False
+
+    def sample(self, mask: Any | None = None, probability: Any | None = None) -> str:
+        """A rendered random action of one of the executable spaces."""
+        if mask is not None or probability is not None:
+            raise ValueError("TextActionSpace.sample takes no mask or probability")
+        space = self.chain.spaces[self.spaces[int(self.np_random.integers(len(self.spaces)))]]
+        return space.render(space.sample(self.np_random))
+
+    def contains(self, x: Any) -> bool:
+        """Whether ``x`` is a response whose executable level parses."""
+        if not isinstance(x, str):
+            return False
+        level = self.chain.parse(x).executable
+        return level is not None and level.ok
+
+    def __repr__(self) -> str:
+        return f"TextActionSpace({', '.join(self.spaces)})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TextActionSpace) and other.chain is self.chain and other.spaces == self.spaces
+
+    def __hash__(self) -> int:
+        return hash((id(self.chain), self.spaces))
+
+
+class TextActionEnv(gym.Wrapper[dict[str, Any], str, dict[str, Any], Any], gym.utils.RecordConstructorArgs):
+    """Wrap an env so that one step is one model call, with text in any space.
 
     Args:
-        env: the simulator.
-        chain: the spaces the model may use (the five CrossHA spaces by default; with a codebook, the
+        env: a gymnasium env that provides ``control_state()`` (wrappers included).
+        chain: the spaces the model may use (every registered space by default; with a codebook, the
             latent space is sized to it).
-        controllers: controllers by space name, replacing the defaults (raw, motion, grounding and
-            language always; latent when ``codebook`` is given).
+        controllers: controllers by space name, replacing the defaults (the library's non-privileged raw,
+            motion and grounding, and latent when ``codebook`` is given; language needs a controller from
+            you, e.g. ``SkillPolicyController`` or CraftWorld's ``craftworld_controllers()``).
         codebook: the latent codebook that decodes latent codes.
         token_counter: counts the tokens of each response (``TokenCounter`` or any ``str -> int``).
         max_calls: the episode is truncated after this many calls.
-        skill_failure_rate, seed: the language controller's failure rate and its seed.
 
-    ``info`` after a step holds ``chain`` (the parsed :class:`~actionspaces.Chain`), ``space`` (the level
-    executed, or ``None``), ``parse_error`` (the first error, or ``None``), ``ticks`` (this call),
-    ``tokens`` (this call, when counted), and the running ``calls``, ``total_ticks``, ``total_tokens``,
-    plus the simulator's own info.
+    ``info`` after a step is plain data: ``chain`` (the parsed response, :meth:`Chain.to_dict`), ``space``
+    (the level executed, or ``None``), ``parse_error`` (the first error's message, or ``None``), ``ticks``
+    (this call), ``tokens`` (this call, when counted), the running ``calls``, ``total_ticks``,
+    ``total_tokens``, plus the wrapped env's own info. :attr:`last_chain` holds the parsed
+    :class:`~actionspaces.Chain` itself.
 
     Examples:
+        >>> from actionspaces.envs import CraftWorld
         >>> env = TextActionEnv(CraftWorld("mine_block:oak_log"), token_counter=lambda s: len(s.split()))
         >>> _ = env.reset(seed=0)
         >>> _, _, _, _, info = env.step("Motion: turn right")
@@ -53,28 +112,40 @@ class TextActionEnv(gym.Env[dict[str, Any], str]):
         (None, 1, True)
     """
 
-    metadata = {"render_modes": ["rgb_array"]}  # noqa: RUF012 - gymnasium's convention
-
     def __init__(
         self,
-        env: CraftWorld,
+        env: gym.Env[dict[str, Any], Any],
         *,
         chain: ChainSpace | None = None,
         controllers: Mapping[str, Controller[Any]] | None = None,
         codebook: LatentCodebook | None = None,
         token_counter: Callable[[str], int] | None = None,
-        max_calls: int = 100,
-        skill_failure_rate: float = 0.2,
-        seed: int | None = 0,
+        max_calls: int = TEXT_MAX_CALLS,
     ) -> None:
-        if max_calls < 1:
-            raise ValueError(f"max_calls must be >= 1, got {max_calls}")
-        self.env = env
+        if not isinstance(env, gym.Env):
+            hint = (
+                f"; to play the task {env!r}, wrap an env of it: TextActionEnv(CraftWorld({env!r})) or "
+                f"gymnasium.make('actionspaces/TextCraftWorld-v0', task={env!r})"
+                if isinstance(env, str)
+                else ""
+            )
+            raise TypeError(f"TextActionEnv wraps a gymnasium.Env, got {type(env).__name__} {env!r}{hint}")
+        self._read_state = state_reader(env)  # raises a clear TypeError for an env without control_state()
+        if isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 1:
+            raise ValueError(f"max_calls must be an int >= 1, got {max_calls!r}")
+        if chain is not None and not isinstance(chain, ChainSpace):
+            raise TypeError(f"chain must be a ChainSpace, got {type(chain).__name__}")
+        if codebook is not None and not isinstance(codebook, LatentCodebook):
+            raise TypeError(f"codebook must be a LatentCodebook, got {type(codebook).__name__}")
+        gym.utils.RecordConstructorArgs.__init__(
+            self, chain=chain, controllers=controllers, codebook=codebook, token_counter=token_counter,
+            max_calls=max_calls,
+        )  # fmt: skip
+        gym.Wrapper.__init__(self, env)
+        self._inner: gym.Env[dict[str, Any], Any] = env  # self.env, typed as what it takes: env actions
         if chain is None:
-            from ..spaces import LanguageSpace
-
-            latent = LatentSpace(codebook_size=codebook.size, decoder=codebook) if codebook else LatentSpace()
-            chain = ChainSpace([RawSpace(), GroundingSpace(), MotionSpace(), LanguageSpace(), latent])
+            sized = {"latent": LatentSpace(codebook_size=codebook.size, decoder=codebook)} if codebook else {}
+            chain = ChainSpace(default_spaces(sized))
         self.chain = chain
         spaces = chain.spaces
         defaults = default_controllers(
@@ -82,26 +153,41 @@ class TextActionEnv(gym.Env[dict[str, Any], str]):
             motion=_space(spaces, "motion", MotionSpace),
             grounding=_space(spaces, "grounding", GroundingSpace),
             codebook=codebook,
-            skill_failure_rate=skill_failure_rate,
-            seed=seed,
         )
-        self.controllers = {**defaults, **(controllers or {})}
+        given = dict(controllers or {})
+        for name, controller in given.items():
+            if not isinstance(controller, Controller):
+                raise TypeError(f"controllers[{name!r}] must be a Controller, got {type(controller).__name__}")
+        self.controllers = {**defaults, **given}
         self.token_counter = token_counter
         self.max_calls = max_calls
-        self.observation_space = env.observation_space
-        self.action_space = gym.spaces.Text(DEFAULT_MAX_LENGTH, min_length=0, charset=TEXT_CHARSET)
+        executable = tuple(n for n in spaces if n in self.controllers)
+        self.action_space = TextActionSpace(chain, executable or None)
         self.calls = self.total_ticks = self.total_tokens = 0
+        self.last_chain: Chain | None = None
+        self._is_registered_env = False  # set by the entry point of actionspaces/TextCraftWorld-v0
+
+    @property
+    def spec(self) -> EnvSpec | None:
+        """The env's spec, with this wrapper's own (so ``EnvSpec.make`` rebuilds it), as gymnasium records it."""
+        if self._is_registered_env:  # built by a registered entry point, the wrapper *is* the env of the id
+            return self.env.spec
+        return super().spec
+
+    @spec.setter
+    def spec(self, value: EnvSpec | None) -> None:
+        self._cached_spec = value
 
     def reset(
-        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Reset the simulator and the call, tick and token counts."""
-        super().reset(seed=seed)
+        """Reset the env and the call, tick and token counts (and reseed the controllers with ``seed``)."""
         self.calls = self.total_ticks = self.total_tokens = 0
+        self.last_chain = None
+        for controller in self.controllers.values():
+            controller.reset(seed)
         if seed is not None:
-            for controller in self.controllers.values():
-                if isinstance(controller, SkillController):
-                    controller.seed(seed)
+            self.action_space.seed(seed)
         obs, info = self.env.reset(seed=seed, options=options)
         return obs, {**info, "calls": 0, "total_ticks": 0, "total_tokens": 0}
 
@@ -112,35 +198,32 @@ class TextActionEnv(gym.Env[dict[str, Any], str]):
         self.calls += 1
         tokens = self.token_counter(action) if self.token_counter is not None else 0
         self.total_tokens += tokens
-        chain = self.chain.parse(action)
+        view = self._read_state().view
+        chain = self.last_chain = self.chain.parse(action)
         level = chain.executable
         error = _first_error(chain)
         controller = self.controllers.get(level.space) if level is not None and level.ok else None
         space = level.space if controller is not None and level is not None else None
         if level is not None and level.ok and controller is None and error is None:
-            error = ActionSpacesError(f"no controller executes {level.space!r} actions")
-        ticks, reward = 0, 0.0
-        terminated = truncated = False
-        obs: dict[str, Any] = {}
-        info: dict[str, Any] = {}
+            error = ActionSpacesError(
+                f"no controller executes {level.space!r} actions (pass TextActionEnv(controllers={{{level.space!r}: "
+                "...}}); on CraftWorld, actionspaces.envs.craftworld.craftworld_controllers())"
+            )
         if controller is not None and level is not None and level.action is not None:
-            controller.start(level.action, self.env)
-            done = False
-            while not (done or terminated or truncated):
-                tick, done = controller.step(self.env)
-                obs, r, terminated, truncated, info = self.env.step(tick)
-                reward += r
-                ticks += 1
+            run = execute(controller, level.action, self._inner)
+            obs, reward, terminated, truncated, info, ticks = (
+                run.obs, run.reward, run.terminated, run.truncated, run.info, run.ticks
+            )  # fmt: skip
         else:
-            obs, reward, terminated, truncated, info = self.env.step(CanonicalAction())
-            ticks = 1
+            obs, r, terminated, truncated, info = self._inner.step(CanonicalAction())
+            reward, ticks = float(r), 1
         self.total_ticks += ticks
         truncated = truncated or (self.calls >= self.max_calls and not terminated)
         info = {
             **info,
-            "chain": chain,
+            "chain": chain.to_dict(view),
             "space": space,
-            "parse_error": error if space is None else None,
+            "parse_error": _message(error) if space is None else None,
             "ticks": ticks,
             "tokens": tokens,
             "calls": self.calls,
@@ -148,10 +231,6 @@ class TextActionEnv(gym.Env[dict[str, Any], str]):
             "total_tokens": self.total_tokens,
         }
         return obs, reward, terminated, truncated, info
-
-    def render(self) -> Any:
-        """The simulator's frame."""
-        return self.env.render()
 
 
 def _space(spaces: Mapping[str, Any], name: str, kind: type) -> Any:
@@ -166,3 +245,7 @@ def _first_error(chain: Chain) -> ActionSpacesError | None:
     if level is None:
         return chain.errors[0] if chain.errors else ActionSpacesError("the response has no executable level")
     return None
+
+
+def _message(error: ActionSpacesError | None) -> str | None:
+    return None if error is None else str(error)

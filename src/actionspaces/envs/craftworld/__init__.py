@@ -1,30 +1,45 @@
 """CraftWorld: an embedded, MineRL-compatible simulator of Minecraft's action contract and task vocabulary."""
 
-from .env import ITEMS, TEXT_CHARSET, CraftWorld, VisibleObject
+from .env import ITEMS, TEXT_CHARSET, CraftWorld, CraftWorldState, VisibleObject
 from .expert import Expert, SubGoal
 from .labels import SPACES, ExpertStep, Label, check_label, label_agreement, label_step, record_expert
+from .oracles import (
+    CONTROLLER_KINDS,
+    OracleGroundingController,
+    OracleSkillController,
+    craftworld_controllers,
+    parse_skill,
+)
 from .recipes import Recipe, RecipeBook
 from .tasks import CATEGORIES, TASKS, Task, get_task, tasks
+from .text_env import make_text_env
 
 __all__ = [
     "CATEGORIES",
+    "CONTROLLER_KINDS",
     "ITEMS",
     "SPACES",
     "TASKS",
     "TEXT_CHARSET",
     "CraftWorld",
+    "CraftWorldState",
     "Expert",
     "ExpertStep",
     "Label",
+    "OracleGroundingController",
+    "OracleSkillController",
     "Recipe",
     "RecipeBook",
     "SubGoal",
     "Task",
     "VisibleObject",
     "check_label",
+    "craftworld_controllers",
     "get_task",
     "label_agreement",
     "label_step",
+    "make_text_env",
+    "parse_skill",
     "record_expert",
     "tasks",
 ]

@@ -12,6 +12,7 @@ import copy
 import string
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import gymnasium as gym
@@ -19,7 +20,7 @@ import numpy as np
 
 from ...canonical import HOTBAR, CanonicalAction
 from ...gym_ids import CRAFTWORLD_MAX_TICKS
-from ...state import GUI_PX_PER_DEGREE, ViewState
+from ...state import GUI_PX_PER_DEGREE, ControlState, ViewState
 from .catalog import BLOCKS, MOBS
 from .gui import Screen, SlotRef
 from .inventory import INVENTORY_SLOTS
@@ -28,7 +29,7 @@ from .setup import setup_task
 from .tasks import Task, get_task
 from .world import Camera, Hit, World
 
-__all__ = ["ITEMS", "TEXT_CHARSET", "CraftWorld", "VisibleObject"]
+__all__ = ["ITEMS", "TEXT_CHARSET", "CraftWorld", "CraftWorldState", "VisibleObject"]
 
 #: Every item CraftWorld knows, in the order of the ``inventory`` observation vector.
 ITEMS: tuple[str, ...] = tuple(
@@ -81,6 +82,17 @@ class VisibleObject(tuple[str, str, float, float, float, tuple[float, float, flo
         return self[5]
 
 
+@dataclass(frozen=True, kw_only=True)
+class CraftWorldState(ControlState):
+    """CraftWorld's :class:`~actionspaces.state.ControlState`, with the env itself for its oracles.
+
+    The library's controllers read only the public fields; CraftWorld's oracles
+    (:mod:`actionspaces.envs.craftworld.oracles`) read the simulator through ``env``, and say so.
+    """
+
+    env: CraftWorld
+
+
 class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
     """A small, fast, deterministic Minecraft-like world (see the CraftWorld docs page).
 
@@ -89,8 +101,9 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
             switches it.
         max_ticks: the episode is truncated after this many ticks.
         width, height, fov_deg: the window and the camera's vertical field of view.
-        pov: put the rendered frame in every observation (``render()`` always works).
-        render_mode: ``"rgb_array"`` or ``None``.
+        pov: put the rendered frame in every observation (:meth:`frame` always renders one).
+        render_mode: ``"rgb_array"`` (``render()`` returns the frame) or ``None`` (``render()`` returns
+            ``None``, as gymnasium specifies).
 
     Examples:
         >>> env = CraftWorld("mine_block:oak_log")
@@ -143,6 +156,8 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         self._pressed: set[str] = set()
         self._gui_version = 0
         self._text_cache: tuple[tuple[int, int], str] | None = None
+        self._view_cache: ViewState | None = None
+        self._last_pov: np.ndarray | None = None
         self._done = False
 
     # ------------------------------------------------------------------------------------ gymnasium
@@ -206,7 +221,11 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         truncated = world.tick >= self.max_ticks and not terminated
         return self._observation(), reward, terminated, truncated, self._info()
 
-    def render(self) -> np.ndarray:
+    def render(self) -> np.ndarray | None:
+        """The frame when ``render_mode="rgb_array"``; ``None`` when no render mode was asked for."""
+        return self.frame() if self.render_mode == "rgb_array" else None
+
+    def frame(self) -> np.ndarray:
         """The first-person frame (``height × width × 3`` uint8), with the cursor drawn in a GUI."""
         from .render import render_frame
 
@@ -276,13 +295,26 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
     # ------------------------------------------------------------------------------------ views
     def view_state(self) -> ViewState:
         """What a high-level action's ``canonicalize`` needs: window, field of view, GUI flag, cursor."""
+        cursor = self.cursor if self.screen is not None else None
+        cached = self._view_cache
+        if cached is not None and cached.cursor == cursor and cached.gui_open == (self.screen is not None):
+            return cached
         cam = self.camera
-        return ViewState(
-            gui_open=self.screen is not None,
-            width=cam.width,
-            height=cam.height,
-            fov_deg=cam.fov_deg,
-            cursor=self.cursor if self.screen is not None else None,
+        self._view_cache = ViewState(
+            gui_open=self.screen is not None, width=cam.width, height=cam.height, fov_deg=cam.fov_deg, cursor=cursor
+        )
+        return self._view_cache
+
+    def control_state(self) -> CraftWorldState:
+        """What a controller reads before the next tick (the :class:`~actionspaces.state.StateProvider` protocol)."""
+        player = self.world.player
+        return CraftWorldState(
+            view=self.view_state(),
+            pitch=player.pitch,
+            yaw=player.yaw,
+            held_keys=frozenset(self._pressed),
+            pov=self._last_pov,
+            env=self,
         )
 
     def visible_objects(
@@ -413,7 +445,7 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
             "yaw": np.array(player.yaw, np.float32),
         }
         if self.pov:
-            obs["pov"] = self.render()
+            obs["pov"] = self._last_pov = self.frame()
         return obs
 
     def _info(self) -> dict[str, Any]:
@@ -448,11 +480,6 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         f = self.camera.focal
         direction = forward + (px - self.camera.width / 2) / f * right - (py - self.camera.height / 2) / f * up
         return self.world.raycast(reach, direction)
-
-    @property
-    def held_keys(self) -> frozenset[str]:
-        """The buttons pressed on the last tick (a key must be released before its next edge)."""
-        return frozenset(self._pressed)
 
     def crosshair(self) -> Hit | None:
         """What the crosshair targets (``None`` in a GUI or when nothing is within reach)."""

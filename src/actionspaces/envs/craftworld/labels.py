@@ -21,12 +21,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ...canonical import CanonicalAction
-from ...controllers import Controller, LatentCodebook, default_controllers
+from ...controllers import Controller, LatentCodebook, execute
+from ...registry import text_order
 from ...spaces import (
     GroundingAction,
     GroundingCommand,
@@ -44,11 +45,13 @@ from ...state import angle_to, wrap_degrees
 from .env import CraftWorld
 from .expert import Expert, SubGoal
 from .gui import SlotRef
+from .oracles import craftworld_controllers
 from .tasks import Task
 
 __all__ = ["SPACES", "ExpertStep", "Label", "check_label", "label_agreement", "label_step", "record_expert"]
 
-SPACES = ("raw", "motion", "grounding", "language", "latent")
+#: The spaces the labellers write, in the registry's text order.
+SPACES = tuple(name for name in text_order() if name in ("raw", "motion", "grounding", "language", "latent"))
 _CHUNK = 4
 
 
@@ -186,11 +189,11 @@ def label_step(steps: Sequence[ExpertStep], t: int, codebook: LatentCodebook | N
     return labels
 
 
-def _controller(space: str, codebook: LatentCodebook | None) -> Controller[Any]:
+def _controller(space: str, codebook: LatentCodebook | None, kind: Literal["oracle", "agent"]) -> Controller[Any]:
     if space == "latent" and codebook is None:
         raise ValueError("latent labels need a codebook")
     # labels are checked against a skill that does not fail: the failure rate is the controller's, not the label's
-    return default_controllers(codebook=codebook, skill_failure_rate=0.0)[space]
+    return craftworld_controllers(kind, codebook=codebook, skill_failure_rate=0.0)[space]
 
 
 def _target_error(env: CraftWorld, goal: SubGoal) -> tuple[float, float] | None:
@@ -219,8 +222,18 @@ def _gui_state(env: CraftWorld) -> tuple[Any, ...]:
     return grid, cursor, tuple(sorted(env.world.player.inventory.counts().items()))
 
 
-def check_label(steps: Sequence[ExpertStep], t: int, label: Label, codebook: LatentCodebook | None = None) -> bool:
+def check_label(
+    steps: Sequence[ExpertStep],
+    t: int,
+    label: Label,
+    codebook: LatentCodebook | None = None,
+    *,
+    controllers: Literal["oracle", "agent"] = "oracle",
+) -> bool:
     """Whether executing ``label`` from the state before tick ``t`` reaches the expert's sub-goal.
+
+    ``controllers`` executes the label with CraftWorld's oracles or the library's non-privileged
+    controllers (:func:`~actionspaces.envs.craftworld.oracles.craftworld_controllers`).
 
     The expert's outcome is the state after its raw actions over the label's span. When that span
     completes the sub-goal (a block mined, a mob killed, a slot clicked), the label must complete it too.
@@ -230,14 +243,8 @@ def check_label(steps: Sequence[ExpertStep], t: int, label: Label, codebook: Lat
     goal = steps[t].goal
     expert_env = steps[t + label.ticks].env if t + label.ticks < len(steps) else None
     env = steps[t].env.clone()
-    controller = _controller(label.space, codebook)
-    controller.start(label.action, env)
-    done = terminated = truncated = False
-    ticks = 0
-    while not (done or terminated or truncated) and ticks < 400:
-        tick, done = controller.step(env)
-        _, _, terminated, truncated, _ = env.step(tick)
-        ticks += 1
+    run = execute(_controller(label.space, codebook, controllers), label.action, env, max_ticks=400)
+    terminated = run.terminated
     if expert_env is None:  # the expert's span ends the episode: the label must succeed too
         return terminated
     expected = _target_error(expert_env, goal)
@@ -260,8 +267,12 @@ def label_agreement(
     *,
     codebook: LatentCodebook | None = None,
     stride: int = 4,
+    controllers: Literal["oracle", "agent"] = "oracle",
 ) -> dict[tuple[str, str], tuple[int, int]]:
-    """``{(space, category): (agreeing, labelled)}`` over every ``stride``-th expert tick of each episode."""
+    """``{(space, category): (agreeing, labelled)}`` over every ``stride``-th expert tick of each episode.
+
+    ``controllers`` executes the labels with CraftWorld's oracles or the non-privileged controllers.
+    """
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     seeds = list(seeds)
     for task in task_list:
@@ -269,7 +280,7 @@ def label_agreement(
             steps = record_expert(task, seed)
             for t in range(0, len(steps), stride):
                 for space, label in label_step(steps, t, codebook).items():
-                    ok = check_label(steps, t, label, codebook)
+                    ok = check_label(steps, t, label, codebook, controllers=controllers)
                     entry = counts[(space, task.category)]
                     entry[0] += ok
                     entry[1] += 1
