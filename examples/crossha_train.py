@@ -41,7 +41,6 @@ import copy
 import json
 import math
 import random
-import shutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -80,6 +79,20 @@ from actionspaces.grpo import (
     trajectory_advantages,
 )
 from actionspaces.registry import default_spaces, space_entry, text_order
+from actionspaces.training import (
+    PROGRESS_FILE,
+    RUN_NAME_PATTERN,
+    Checkpoints,
+    RunFileError,
+    append_jsonl,
+    create_run,
+    read_json,
+    read_jsonl,
+    remove_run,
+    run_directory,
+    set_torch_threads,
+    write_atomic,
+)
 
 # ====================================================================================================
 # Configuration: every hyper-parameter, one preset per budget. Values in comments are the paper's
@@ -92,7 +105,7 @@ class Config(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field("quick", pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field("quick", pattern=RUN_NAME_PATTERN)  # a plain name: runs/<name> stays inside runs/
     seed: int = 0
     model: str | None = None  # a Hugging Face causal-LM or Qwen2-VL checkpoint path; None builds the tiny Qwen2 below
     # show the pov frame with every observation (a Qwen2-VL: the tiny one below gets a vision tower),
@@ -586,12 +599,17 @@ def response_logprobs(
 
 
 class Run:
-    """``runs/<name>/``: config, checkpoints, metrics, evaluations and results of one run."""
+    """``runs/<name>/``: config, checkpoints, metrics, evaluations and results of one run.
+
+    Checkpoints keep the previous one of each stage (``actionspaces.training.Checkpoints``): a file that a
+    kill or a full disk left truncated is reported by name and the run resumes from the one before.
+    """
 
     def __init__(
         self, root: Path, cfg: Config, codebook: LatentCodebook, device: torch.device, tensorboard: bool
     ) -> None:
         self.dir, self.cfg, self.codebook, self.device = root, cfg, codebook, device
+        self.checkpoints = Checkpoints(root / "checkpoints")
         self.metrics_path = root / "metrics.jsonl"
         self.writer = None
         if tensorboard:
@@ -601,78 +619,64 @@ class Run:
                 raise SystemExit("--tensorboard needs the tensorboard package: pip install tensorboard") from err
             self.writer = SummaryWriter(str(root / "tensorboard"))
 
-    def checkpoint(self, name: str) -> Path:
-        return self.dir / "checkpoints" / name
-
-    def progress(self, name: str) -> dict[str, Any] | None:
-        """The saved progress of a stage; a checkpoint interrupted while being replaced falls back to the old one."""
-        path = self.checkpoint(name)
-        for candidate in (path, path.with_name(path.name + ".old")):
-            if (candidate / "progress.json").is_file():
-                if candidate != path:
-                    candidate.rename(path)
-                return json.loads((path / "progress.json").read_text())
-        return None
-
     def save(self, name: str, policy: Policy, optimizer: torch.optim.Optimizer | None, progress: dict) -> None:
-        path = self.checkpoint(name)
-        tmp, old = path.with_name(path.name + ".tmp"), path.with_name(path.name + ".old")
-        shutil.rmtree(tmp, ignore_errors=True)
-        policy.model.save_pretrained(tmp)
-        policy.tokenizer.save_pretrained(tmp)
-        if policy.images is not None:
-            policy.images.save_pretrained(tmp)
-        rng = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-        state = {"optimizer": optimizer.state_dict() if optimizer else None, "rng": rng}
-        torch.save(state, tmp / "trainer_state.pt")
-        self.codebook.save(tmp / "codebook.json")
-        (tmp / "progress.json").write_text(json.dumps(progress))
-        if path.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-        tmp.rename(path)
-        shutil.rmtree(old, ignore_errors=True)
+        def write(directory: Path) -> None:
+            policy.model.save_pretrained(directory)
+            policy.tokenizer.save_pretrained(directory)
+            if policy.images is not None:
+                policy.images.save_pretrained(directory)
+            # the RNG state is not saved: every iteration re-seeds from (seed, stage, iteration) before it draws
+            torch.save({"optimizer": optimizer.state_dict() if optimizer else None}, directory / "trainer_state.pt")
+            self.codebook.save(directory / "codebook.json")
 
-    def load(self, name: str) -> Policy:
-        return load_policy(self.checkpoint(name), self.codebook, self.device, vision=self.cfg.vision)
+        self.checkpoints.save(name, write, progress)
 
-    def restore(self, name: str, optimizer: torch.optim.Optimizer) -> None:
-        """The optimizer state of a checkpoint (weights only: it was written by this script).
+    def resume(self, name: str) -> tuple[dict[str, Any], Policy, dict[str, Any] | None] | None:
+        """``(progress, policy, optimizer state)`` of the newest checkpoint of a stage that loads, or ``None``."""
 
-        The saved RNG state is not restored: every iteration re-seeds from (seed, stage, iteration)
-        before it draws, so the state a killed run left is never used again.
-        """
-        state = torch.load(self.checkpoint(name) / "trainer_state.pt", weights_only=False)
-        optimizer.load_state_dict(state["optimizer"])
+        def load(directory: Path) -> tuple[Policy, dict[str, Any] | None]:
+            policy = load_policy(directory, self.codebook, self.device, vision=self.cfg.vision)
+            if read_json(directory / PROGRESS_FILE)["done"]:
+                return policy, None  # a finished stage needs no optimizer
+            # weights only: the file holds tensors and plain containers, nothing to unpickle
+            return policy, torch.load(directory / "trainer_state.pt", weights_only=True)["optimizer"]
+
+        found = self.checkpoints.resume(name, load)
+        if found is None:
+            return None
+        progress, (policy, optimizer_state) = found
+        return progress, policy, optimizer_state
 
     def log(self, stage: str, iteration: int, metrics: dict[str, float]) -> None:
         line = {"stage": stage, "iteration": iteration, **{k: round(float(v), 6) for k, v in metrics.items()}}
-        with self.metrics_path.open("a") as f:
-            f.write(json.dumps(line) + "\n")
+        append_jsonl(self.metrics_path, line)
         shown = "  ".join(f"{k} {v:.4g}" for k, v in list(metrics.items())[:7])
         tqdm.write(f"[{stage} {iteration + 1}] {shown}")
         if self.writer is not None:
             for key, value in metrics.items():
                 self.writer.add_scalar(f"{stage}/{key}", value, iteration)
 
+    def metrics(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.metrics_path)
+
     def forget(self, stage: str, from_iteration: int) -> None:
         """Drop metric lines of iterations that a resumed stage will run again."""
         if not self.metrics_path.exists():
             return
-        lines = [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line.strip()]
-        kept = [m for m in lines if not (m["stage"] == stage and m["iteration"] >= from_iteration)]
-        self.metrics_path.write_text("".join(json.dumps(m) + "\n" for m in kept))
+        kept = [m for m in self.metrics() if not (m["stage"] == stage and m["iteration"] >= from_iteration)]
+        write_atomic(self.metrics_path, "".join(json.dumps(m) + "\n" for m in kept))
 
     def cached(self, kind: str, name: str, compute: Callable[[], Any]) -> Any:
-        """A JSON artefact (a dataset, an evaluation) computed once per run."""
+        """A JSON artefact (a dataset, an evaluation) computed once per run (again if its file is damaged)."""
         path = self.dir / kind / f"{name}.json"
         if path.is_file():
-            return json.loads(path.read_text())
+            try:
+                return read_json(path)
+            except RunFileError as err:
+                tqdm.write(f"{err}: computing it again")
         value = compute()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(value))
-        tmp.replace(path)
+        write_atomic(path, json.dumps(value))
         return value
 
 
@@ -681,17 +685,17 @@ Step = Callable[[Policy, torch.optim.Optimizer, int, "Policy | None"], dict[str,
 
 def train_stage(run: Run, name: str, parent: Policy, iterations: int, lr: float, step: Step, kl: bool) -> Policy:
     """Run ``step`` for ``iterations`` iterations from ``parent``, checkpointing after each (or resume)."""
-    progress = run.progress(name)
-    if progress is not None and progress["done"]:
-        return replace(run.load(name), constraint=parent.constraint)
+    resumed = run.resume(name)
+    if resumed is not None and resumed[0]["done"]:
+        return replace(resumed[1], constraint=parent.constraint)
     reference = parent if kl else None  # the frozen policy the KL term keeps close to
-    if progress is None:
+    if resumed is None:
         policy, start = parent.copy(), 0
     else:
-        policy, start = replace(run.load(name), constraint=parent.constraint), progress["iteration"]
+        policy, start = replace(resumed[1], constraint=parent.constraint), resumed[0]["iteration"]
     optimizer = torch.optim.AdamW(policy.model.parameters(), lr=lr, weight_decay=0.01)
-    if progress is not None:
-        run.restore(name, optimizer)
+    if resumed is not None and resumed[2] is not None:
+        optimizer.load_state_dict(resumed[2])
     run.forget(name, start)
     for it in tqdm(range(start, iterations), desc=name, initial=start, total=iterations, leave=False):
         seed_everything(run.cfg.seed, name, it)
@@ -1140,7 +1144,7 @@ def plot(run: Run, results: dict[str, Any]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = [json.loads(line) for line in run.metrics_path.read_text().splitlines() if line.strip()]
+    metrics = run.metrics()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     for stage in dict.fromkeys(m["stage"] for m in metrics):
         rows = [m for m in metrics if m["stage"] == stage]
@@ -1181,17 +1185,24 @@ def plot(run: Run, results: dict[str, Any]) -> None:
 # ====================================================================================================
 
 
+def run_codebook(path: Path, episodes: Episodes, size: int) -> LatentCodebook:
+    """The run's codebook: loaded, or fitted (again, if its file is damaged: the fit is deterministic)."""
+    try:
+        return LatentCodebook.load(path)
+    except (FileNotFoundError, ValueError) as err:
+        if path.exists():
+            tqdm.write(f"{err}: fitting it again")
+    codebook = fit_codebook(episodes, size)
+    codebook.save(path)
+    return codebook
+
+
 def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = False) -> dict[str, Any]:
     """Run (or resume) every stage of ``cfg`` under ``root`` and return the evaluation of every model."""
     started = time.perf_counter()
     # 0. data: the codebook, then D_mix and the single-space datasets, from the same expert episodes
     episodes = record_episodes(range(cfg.expert_seeds))
-    codebook_path = root / "codebook.json"
-    if codebook_path.is_file():
-        codebook = LatentCodebook.load(codebook_path)
-    else:
-        codebook = fit_codebook(episodes, cfg.codebook_size)
-        codebook.save(codebook_path)
+    codebook = run_codebook(root / "codebook.json", episodes, cfg.codebook_size)
     run = Run(root, cfg, codebook, device, tensorboard)
     stride = cfg.frame_stride if cfg.vision else None
     data = {p: expert_contexts(episodes, codebook, p, stride) for p in (PIPELINES if cfg.baselines else ("mixed",))}
@@ -1204,8 +1215,8 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     # the base model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on our text
     if cfg.model is not None:
         base = load_policy(cfg.model, codebook, device, vision=cfg.vision)
-    elif run.progress("base") is not None:
-        base = run.load("base")
+    elif (resumed := run.resume("base")) is not None:
+        base = resumed[1]
     else:
         base = build_tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
         run.save("base", base, None, {"iteration": 0, "done": True})
@@ -1268,6 +1279,44 @@ Preset = Enum("Preset", {name: name for name in PRESETS}, type=str)  # type: ign
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
 
 
+def open_run(runs_dir: Path, cfg: Config, *, resume: bool, overwrite: bool) -> Path:
+    """``runs_dir/<name>``, ready for ``cfg``: new, resumed (same config) or, with ``overwrite``, started again.
+
+    The name stays inside ``runs_dir`` and ``overwrite`` removes only a directory a run wrote.
+    """
+    try:
+        root = run_directory(runs_dir, cfg.name)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    saved = root / "config.json"
+    if overwrite:
+        try:
+            remove_run(root)  # only a directory a run wrote: never anything else under that name
+        except PermissionError as err:
+            raise typer.BadParameter(str(err)) from err
+    elif saved.is_file():
+        if not resume:
+            raise typer.BadParameter(f"{root} exists: pass --resume to continue it or --overwrite to start again")
+        try:
+            previous = Config.model_validate(read_json(saved))
+        except (RunFileError, ValidationError) as err:
+            raise typer.BadParameter(
+                f"cannot resume {root}: its config.json is unreadable ({err}); restore the file, or pass --overwrite "
+                "to start again"
+            ) from err
+        if previous != cfg:
+            changed = sorted(k for k in Config.model_fields if getattr(previous, k) != getattr(cfg, k))
+            raise typer.BadParameter(
+                f"{root} was started with a different config (fields {changed}); use another --name"
+            )
+    try:
+        create_run(root)
+    except FileExistsError as err:
+        raise typer.BadParameter(str(err)) from err
+    write_atomic(saved, cfg.model_dump_json(indent=1))
+    return root
+
+
 @app.command()
 def main(
     preset: Annotated[Preset, typer.Option(help="hyper-parameter preset")] = Preset["quick"],  # type: ignore[valid-type]
@@ -1287,6 +1336,9 @@ def main(
     ] = False,
     controllers: Annotated[
         str | None, typer.Option(help="grounding in the env: 'oracle' (exact segmentation) or 'agent' (no privilege)")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="torch threads; by default the cores this process may use (its affinity)")
     ] = None,
 ) -> None:
     """Train CrossHA and its baselines on CraftWorld, evaluate them, and write runs/<name>/results.md."""
@@ -1317,21 +1369,11 @@ def main(
             check_checkpoint(Path(cfg.model), cfg.vision)
         except (FileNotFoundError, ValueError) as err:
             raise typer.BadParameter(str(err)) from err
-    root = runs_dir / cfg.name
-    saved = root / "config.json"
-    if overwrite:
-        shutil.rmtree(root, ignore_errors=True)
-    elif saved.is_file():
-        if not resume:
-            raise typer.BadParameter(f"{root} exists: pass --resume to continue it or --overwrite to start again")
-        previous = Config.model_validate_json(saved.read_text())
-        if previous != cfg:
-            changed = sorted(k for k in Config.model_fields if getattr(previous, k) != getattr(cfg, k))
-            raise typer.BadParameter(
-                f"{root} was started with a different config (fields {changed}); use another --name"
-            )
-    root.mkdir(parents=True, exist_ok=True)
-    saved.write_text(cfg.model_dump_json(indent=1))
+    try:
+        set_torch_threads(threads)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    root = open_run(runs_dir, cfg, resume=resume, overwrite=overwrite)
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()

@@ -19,27 +19,14 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse
-import tempfile
 from pathlib import Path
 
-import torch
 import trl
 from datasets import Dataset
 
-from actionspaces.controllers import LatentCodebook
 from actionspaces.integrations.trl import action_match_reward_func, format_reward_func
-from crossha_train import (
-    PRESETS,
-    Config,
-    Context,
-    build_tiny_policy,
-    expert_contexts,
-    fit_codebook,
-    load_policy,
-    record_episodes,
-    strl_contexts,
-    tokenizer_corpus,
-)
+from crossha_train import Context, strl_contexts
+from trl_setup import grpo_config, quick_setup, saved_policy
 
 
 def strl_dataset(contexts: list[Context]) -> Dataset:
@@ -62,40 +49,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--output", type=Path, default=Path("runs/trl_grpo"))
     args = parser.parse_args()
-    cfg = Config(**PRESETS["quick"])
-    episodes = record_episodes(range(cfg.expert_seeds))
-    codebook_path = args.model / "codebook.json" if args.model else None
-    codebook = (
-        LatentCodebook.load(codebook_path)
-        if codebook_path and codebook_path.is_file()
-        else fit_codebook(episodes, cfg.codebook_size)
-    )
-    d_mix = expert_contexts(episodes, codebook, "mixed")
+    cfg, _, d_mix, policy = quick_setup(args.model)
     dataset = strl_dataset(strl_contexts(d_mix))
-    device = torch.device("cpu")
-    if args.model is not None:
-        policy = load_policy(args.model, codebook, device)
-    else:
-        policy = build_tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
-    with tempfile.TemporaryDirectory() as tmp:  # GRPOTrainer loads the policy (and its reference) from a path
-        policy.model.save_pretrained(tmp)
-        policy.tokenizer.save_pretrained(tmp)
-        config = trl.GRPOConfig(
-            output_dir=str(args.output),
-            use_cpu=not torch.cuda.is_available(),
-            max_steps=args.steps,
+    with saved_policy(policy) as tmp:  # GRPOTrainer loads the policy (and its reference) from a path
+        config = grpo_config(
+            cfg,
+            args.output,
+            args.steps,
             per_device_train_batch_size=16,
             num_generations=4,  # CrossAgent STRL: n = 4
-            max_completion_length=cfg.max_new_tokens,
-            temperature=cfg.temperature,
-            learning_rate=cfg.rl_lr,
-            beta=cfg.kl_coef,  # KL 0.01 to the starting policy
-            epsilon=cfg.clip,
-            loss_type="dapo",  # verl's token-mean
-            logging_steps=1,
-            report_to=[],
-            save_strategy="no",
-            seed=cfg.seed,
         )
         trainer = trl.GRPOTrainer(
             model=tmp,

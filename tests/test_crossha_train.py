@@ -68,8 +68,9 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     root = runs / "ci"
     deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:  # kill -9 once the STRL GRPO stage is under way
-        if (root / "metrics.jsonl").exists() and any(m["stage"] == "strl" for m in _metrics(root)):
+    strl = root / "checkpoints" / "strl"
+    while time.time() < deadline and proc.poll() is None:  # kill -9 once the STRL GRPO stage has a checkpoint
+        if (strl / "progress.json").exists():
             break
         time.sleep(0.2)
     assert proc.poll() is None, "the run ended before it could be killed"
@@ -80,8 +81,20 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     again = _run("--preset", "ci", runs=runs)
     assert again.returncode != 0 and "--resume" in again.stderr  # an existing run is never overwritten silently
 
+    # what a kill or a full disk leaves: a partial last metrics line, a truncated newest checkpoint, a
+    # truncated cached dataset; each is named, and the run resumes from the last good state
+    with (root / "metrics.jsonl").open("a") as f:
+        f.write('{"stage": "strl", "iterat')
+    newest = next(p for p in (strl, strl.with_name("strl.prev")) if p.exists())  # the kill may fall mid-swap
+    state = newest / "trainer_state.pt"
+    state.write_bytes(state.read_bytes()[:100])
+    cached = root / "data" / "rejection_sampled.json"
+    cached.write_text(cached.read_text()[:10])
     done = _run("--preset", "ci", "--resume", runs=runs)
     assert done.returncode == 0, done.stderr[-3000:]
+    said = _said(done)
+    assert "partial last line" in said and "metrics.jsonl" in said
+    assert f"checkpoint {newest} is unusable" in said and "rejection_sampled.json is truncated" in said
     cfg = json.loads((root / "config.json").read_text())
     metrics = _metrics(root)
     seen = [(m["stage"], m["iteration"]) for m in metrics]
@@ -120,9 +133,41 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     assert json.loads((root / "results.json").read_text()) == results
 
 
+@pytest.mark.parametrize("name", ["..", ".", "../outside"])
+def test_a_run_name_never_reaches_outside_the_runs_directory(tmp_path: Path, name: str) -> None:
+    canary = tmp_path / "canary.txt"
+    canary.write_text("keep me")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    result = _run("--preset", "ci", "--name", name, "--overwrite", runs=runs, timeout=120)
+    assert result.returncode != 0 and "name" in _said(result)
+    assert canary.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == ["canary.txt", "runs"]
+
+
+def test_overwrite_removes_only_a_directory_a_run_wrote(tmp_path: Path) -> None:
+    theirs = tmp_path / "runs" / "ci"
+    theirs.mkdir(parents=True)
+    (theirs / "notes.txt").write_text("not a run")
+    result = _run("--preset", "ci", "--overwrite", runs=tmp_path / "runs", timeout=120)
+    assert result.returncode != 0 and "refusing to delete" in _said(result)
+    assert (theirs / "notes.txt").read_text() == "not a run"
+
+
+def test_a_corrupted_config_is_named_and_nothing_is_deleted(tmp_path: Path) -> None:
+    root = tmp_path / "ci"
+    root.mkdir()
+    (root / ".actionspaces-run").touch()
+    (root / "config.json").write_text('{"name": "ci", "se')
+    (root / "metrics.jsonl").write_text('{"stage": "mix", "iteration": 0}\n')
+    result = _run("--preset", "ci", "--resume", runs=tmp_path, timeout=120)
+    assert result.returncode != 0 and "config.json is unreadable" in _said(result)
+    assert (root / "metrics.jsonl").read_text() == '{"stage": "mix", "iteration": 0}\n'
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--threads", "0"], "threads"),
         (["--set", "mtrl_iters=-1"], "mtrl_iters"),
         (["--set", "no_such_field=1"], "no_such_field"),
         (["--set", "sft_lr"], "KEY=VALUE"),
@@ -175,6 +220,24 @@ def test_trl_example_runs_grpo_steps_with_our_rewards(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(x for x in result.stdout.splitlines() if "GRPO steps on" in x)
     assert line.startswith("2 GRPO steps") and (tmp_path / "out" / "config.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "said"),
+    [
+        ("trl_sft.py", ["--steps", "2"], "2 SFT steps on"),
+        ("trl_multiturn.py", ["--steps", "1", "--max-calls", "2"], "1 multi-turn GRPO steps"),
+    ],
+)
+def test_trl_examples_run_stage_1_and_stage_3(tmp_path: Path, script: str, args: list[str], said: str) -> None:
+    pytest.importorskip("trl")
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT.parent / script), *args, "--output", str(tmp_path / "out")],
+        capture_output=True, text=True, env=ENV, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert any(line.startswith(said) for line in result.stdout.splitlines()), result.stdout[-2000:]
+    assert (tmp_path / "out" / "config.json").is_file() and (tmp_path / "out" / "codebook.json").is_file()
 
 
 def test_strl_contexts_drop_only_true_no_ops() -> None:

@@ -109,6 +109,9 @@ def _check_command(argv):
     if argv[0] in ("git", "cd"):  # git clone URL; cd into it
         assert argv[0] == "cd" or argv[1] == "clone", argv
         return
+    if argv[:2] == ["accelerate", "launch"]:  # its own options, then the script and the script's
+        script = next(i for i, a in enumerate(argv) if a.endswith(".py"))
+        argv = ["python", *argv[script:]]
     assert argv[0].endswith("python"), f"unknown command in a bash block: {argv}"
     script = ROOT / argv[1]
     assert script.is_file(), f"{argv[1]} does not exist"

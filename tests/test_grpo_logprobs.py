@@ -138,3 +138,30 @@ def test_empty_inputs():
     assert token_logprobs_from_hidden(torch.randn(0, 4), torch.randn(5, 4), torch.zeros(0, dtype=torch.long)).shape == (
         0,
     )
+
+
+@pytest.mark.parametrize(
+    ("row", "why"),
+    [
+        ([0.0, float("nan"), 1.0], "NaN logit"),
+        ([0.0, float("inf"), 1.0], r"\+inf logit"),
+        ([float("-inf")] * 3, "every logit is -inf"),
+    ],
+)
+def test_an_undefined_log_softmax_is_an_error_naming_the_row(row, why):
+    logits = torch.zeros(2, 2, 3)
+    logits[1, 0] = torch.tensor(row)
+    ids = torch.zeros(2, 2, dtype=torch.long)
+    with pytest.raises(ValueError, match=rf"logits row 2 has no log-softmax: .*{why}"):
+        token_logprobs(logits, ids)
+    head = torch.nn.Linear(3, 3, bias=True)
+    with torch.no_grad():
+        head.bias.copy_(torch.tensor(row))
+        head.weight.zero_()
+    with pytest.raises(ValueError, match=rf"hidden-state row 0 has no log-softmax: .*{why}"):
+        token_logprobs_from_hidden(torch.zeros(1, 3), head.weight, torch.zeros(1, dtype=torch.long), bias=head.bias)
+
+
+def test_a_masked_chosen_token_has_probability_zero():
+    out = token_logprobs(torch.tensor([[0.0, float("-inf")]]), torch.tensor([1]))
+    assert torch.isneginf(out).all()

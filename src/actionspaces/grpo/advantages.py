@@ -79,7 +79,9 @@ def group_advantages(
         singleton: what a group with a single valid reward gets (see the module docstring).
 
     Returns:
-        Advantages of shape ``(N,)``, finite everywhere.
+        Advantages of shape ``(N,)`` in the rewards' dtype, finite everywhere. The statistics are computed
+        in float64, so a group whose variance overflows its dtype (float16 ``[300, -300]``, float32
+        ``[2e19, -2e19]``) is still scaled, not silently zeroed.
 
     Examples:
         >>> group_advantages(torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0, 1.0]), 3)
@@ -99,6 +101,7 @@ def group_advantages(
         raise ValueError(f"eps must be >= 0, got {eps}")
     index, n_groups = group_index(groups, len(rewards))
     index = index.to(rewards.device)
+    dtype, rewards = rewards.dtype, rewards.double()  # float64 statistics: a float16 or float32 variance overflows
     count, mean, std, spread = _segment_stats(rewards, index, n_groups)
     if scale == "batch":
         valid = rewards[~torch.isnan(rewards)]
@@ -118,7 +121,7 @@ def group_advantages(
         adv = torch.where(lonely[index], torch.zeros_like(adv), adv)
     constant = (spread == 0) & (count > 1)
     adv = torch.where(constant[index], torch.zeros_like(adv), adv)
-    return torch.nan_to_num(adv, nan=0.0)
+    return torch.nan_to_num(adv, nan=0.0).to(dtype)
 
 
 def trajectory_advantages(

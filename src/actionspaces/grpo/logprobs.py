@@ -9,6 +9,7 @@ of keeping them (the approach of Liger's fused linear losses), so memory stays f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -57,12 +58,21 @@ def token_logprobs(
         chunk_rows: rows per chunk; by default sized to :data:`DEFAULT_CHUNK_BYTES`.
 
     Returns:
-        Float32 log-probs shaped like ``ids``; differentiable with respect to ``logits``.
+        Float32 log-probs shaped like ``ids``; differentiable with respect to ``logits``. A ``-inf`` logit
+        on the chosen id (a masked token) gives ``-inf``: probability zero.
+
+    Raises:
+        ValueError: a row has a NaN or ``+inf`` logit, or every logit ``-inf``: its log-softmax is undefined
+            (the message names the first such row and why).
 
     Examples:
         >>> logits = torch.tensor([[[0.0, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0]]])
         >>> token_logprobs(logits, torch.tensor([[1, 0]]))
         tensor([[-1.3863, -0.3408]])
+        >>> token_logprobs(torch.tensor([[0.0, float("inf")]]), torch.tensor([0]))
+        Traceback (most recent call last):
+        ...
+        ValueError: logits row 0 has no log-softmax: it holds a +inf logit (1 of 1 rows are undefined)
     """
     if logits.ndim < 1 or not logits.is_floating_point():
         raise TypeError(f"logits must be a floating tensor with a vocabulary axis, got {logits.dtype}")
@@ -73,7 +83,26 @@ def token_logprobs(
     out = _LogitLogprobs.apply(  # type: ignore[no-untyped-call]
         flat, ids.reshape(-1).long(), temperature, _rows_per_chunk(vocab, chunk_rows)
     )
+    _check_defined(out, lambda rows: flat[rows], "logits")
     return out.reshape(ids.shape)  # type: ignore[no-any-return]
+
+
+def _check_defined(out: torch.Tensor, row_logits: Callable[[torch.Tensor], torch.Tensor], what: str) -> None:
+    """Raise when a row's log-softmax is undefined (NaN out): a NaN or +inf logit, or every logit -inf."""
+    bad = torch.isnan(out)
+    if not bool(bad.any()):  # one check per call: it waits for the device
+        return
+    rows = bad.nonzero().flatten()
+    first = row_logits(rows[:1]).float()[0]
+    if bool(torch.isnan(first).any()):
+        why = "it holds a NaN logit"
+    elif bool(torch.isposinf(first).any()):
+        why = "it holds a +inf logit"
+    else:
+        why = "every logit is -inf"
+    raise ValueError(
+        f"{what} row {int(rows[0])} has no log-softmax: {why} ({len(rows)} of {out.numel()} rows are undefined)"
+    )
 
 
 class _LogitLogprobs(torch.autograd.Function):
@@ -256,6 +285,9 @@ def token_logprobs_from_hidden(
         Float32 log-probs shaped like ``ids``, differentiable with respect to ``hidden``, ``weight`` and
         ``bias``; equal to the naive ``log_softmax(lm_head(hidden)).gather(...)`` in value and gradient.
 
+    Raises:
+        ValueError: a row's logits hold a NaN or ``+inf``, or are all ``-inf`` (see :func:`token_logprobs`).
+
     Examples:
         >>> hidden, head = torch.randn(2, 3, 8), torch.nn.Linear(8, 50, bias=False)
         >>> ids = torch.randint(0, 50, (2, 3))
@@ -279,4 +311,5 @@ def token_logprobs_from_hidden(
         temperature,
         _rows_per_chunk(vocab, chunk_rows, DEFAULT_HIDDEN_CHUNK_BYTES),
     )
+    _check_defined(out, lambda rows: _chunk_logits(flat[rows], weight, bias), "hidden-state")
     return out.reshape(ids.shape)  # type: ignore[no-any-return]

@@ -1,0 +1,84 @@
+"""What the TRL examples share: the quick preset's data and a policy (a checkpoint, or the tiny Qwen2).
+
+TRL's trainers load a model from a path (the reference model too), so :func:`saved_policy` writes the
+policy to a temporary directory for the duration of the run.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+import trl
+
+from actionspaces.controllers import LatentCodebook
+from crossha_train import (
+    PRESETS,
+    Config,
+    Context,
+    Policy,
+    build_tiny_policy,
+    expert_contexts,
+    fit_codebook,
+    load_policy,
+    record_episodes,
+    tokenizer_corpus,
+)
+
+__all__ = ["grpo_config", "quick_setup", "saved_policy"]
+
+
+def quick_setup(model: Path | None) -> tuple[Config, LatentCodebook, list[tuple[Context, str]], Policy]:
+    """The quick preset's config, codebook and D_mix, and the policy at ``model`` (the tiny Qwen2 without one)."""
+    cfg = Config(**PRESETS["quick"])
+    episodes = record_episodes(range(cfg.expert_seeds))
+    codebook_path = model / "codebook.json" if model else None
+    codebook = (
+        LatentCodebook.load(codebook_path)
+        if codebook_path and codebook_path.is_file()
+        else fit_codebook(episodes, cfg.codebook_size)
+    )
+    d_mix = expert_contexts(episodes, codebook, "mixed")
+    device = torch.device("cpu")
+    if model is not None:
+        policy = load_policy(model, codebook, device)
+    else:
+        policy = build_tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
+    return cfg, codebook, d_mix, policy
+
+
+@contextlib.contextmanager
+def saved_policy(policy: Policy) -> Iterator[str]:
+    """A temporary directory holding ``policy``'s model and tokenizer, for TRL to load from."""
+    with tempfile.TemporaryDirectory() as tmp:
+        policy.model.save_pretrained(tmp)
+        policy.tokenizer.save_pretrained(tmp)
+        yield tmp
+
+
+def grpo_config(cfg: Config, output: Path, steps: int, **overrides: Any) -> trl.GRPOConfig:
+    """TRL's ``GRPOConfig`` with the reference trainer's GRPO settings (clip, KL, token-mean), on CPU without CUDA."""
+    options: dict[str, Any] = dict(
+        output_dir=str(output),
+        use_cpu=not torch.cuda.is_available(),
+        max_steps=steps,
+        max_completion_length=cfg.max_new_tokens,
+        temperature=cfg.temperature,
+        learning_rate=cfg.rl_lr,
+        beta=cfg.kl_coef,  # KL 0.01 to the starting policy
+        epsilon=cfg.clip,
+        loss_type="dapo",  # verl's token-mean
+        logging_steps=1,
+        report_to=[],
+        save_strategy="no",
+        seed=cfg.seed,
+    )
+    return trl.GRPOConfig(**{**options, **overrides})

@@ -1,0 +1,260 @@
+"""Multi-turn GRPO on TRL: ``TextActionEnv`` episodes as the rollouts of ``GRPOTrainer(rollout_func=...)``.
+
+CrossHA's stage 3 scores a whole episode: return = success − λ·(policy tokens) − (a format penalty per
+call with nothing executable). :func:`text_env_rollout_func` plays such episodes with TRL's own generation
+backend (its transformers ``generate`` or, with ``use_vllm=True``, vLLM), so ``accelerate launch`` across
+GPUs and vLLM server mode work without changes here.
+
+**One episode is one completion.** The conversation after the first observation (the prompt) alternates
+the model's answers and the env's next observations; ``env_mask`` marks the model's tokens 1 and the
+env's 0, and TRL multiplies its loss mask by it, so no observation token is ever trained on. The
+alternative, one sample per call sharing the trajectory's advantage, does not fit TRL's grouping: its
+advantages are computed over a fixed ``num_generations`` completions per prompt, while the number of calls
+varies from episode to episode. Each turn's generation sees the whole conversation so far.
+
+The dataset's prompts name the episodes (:func:`episode_prompts`): TRL hands ``rollout_func`` only the
+prompts. Its sampler repeats each prompt ``num_generations`` times in a row, and each arrival is played
+as one episode from the prompt's seed, so one GRPO group is the episodes of one prompt. (TRL 1.16's
+docstring says the prompts arrive without duplication; measured here, with the transformers backend,
+they arrive repeated, and the trainer expects one completion per arrival.)
+
+Examples:
+    >>> episode_prompts(["mine_block:oak_log"], seeds=[0, 1])
+    ['{"task": "mine_block:oak_log", "seed": 0}', '{"task": "mine_block:oak_log", "seed": 1}']
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..rewards import episode_success
+from ..token_cost import token_penalized_return
+
+__all__ = [
+    "Generate",
+    "episode_prompts",
+    "episode_return_reward",
+    "parse_episode_prompt",
+    "text_env_rollout_func",
+    "trainer_generate",
+]
+
+#: ``generate(histories) -> (new ids per row, their log-probs per row or None)``: one turn for every live episode.
+Generate = Callable[[list[list[int]]], tuple[list[list[int]], list[list[float]] | None]]
+
+
+def episode_prompts(tasks: Iterable[str], seeds: Iterable[int]) -> list[str]:
+    """The dataset prompts of every ``(task, seed)`` episode (JSON: what :func:`parse_episode_prompt` reads)."""
+    seeds = list(seeds)
+    return [json.dumps({"task": task, "seed": int(seed)}) for task in tasks for seed in seeds]
+
+
+def parse_episode_prompt(prompt: Any) -> dict[str, Any]:
+    """The episode a dataset prompt names: ``{"task": ..., "seed": ...}`` (a conversational prompt's last message).
+
+    Raises:
+        ValueError: the prompt is not such a JSON object.
+    """
+    text = prompt[-1]["content"] if isinstance(prompt, list) and prompt and isinstance(prompt[-1], Mapping) else prompt
+    try:
+        spec = json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        spec = None
+    if not isinstance(spec, dict) or not isinstance(spec.get("task"), str) or not isinstance(spec.get("seed"), int):
+        raise ValueError(
+            f"a rollout prompt names an episode as JSON {{'task': str, 'seed': int}} (see episode_prompts), got "
+            f"{str(prompt)[:120]!r}"
+        )
+    return spec
+
+
+def trainer_generate(trainer: Any) -> Generate:
+    """One turn through ``trainer``'s own backend (``GRPOTrainer._generate_single_turn``: transformers or vLLM).
+
+    TRL keeps that method private; it exists in TRL 0.24 to 1.16 with this signature. Pass your own
+    ``generate`` to :func:`text_env_rollout_func` if a later TRL changes it.
+
+    Raises:
+        TypeError: ``trainer`` has no such method.
+    """
+    method = getattr(trainer, "_generate_single_turn", None)
+    if method is None:
+        raise TypeError(
+            f"{type(trainer).__name__} has no _generate_single_turn (TRL's GRPOTrainer backend); pass generate= to "
+            "text_env_rollout_func"
+        )
+
+    def generate(histories: list[list[int]]) -> tuple[list[list[int]], list[list[float]] | None]:
+        ids, logprobs = method(histories, None, {}, 1)
+        return [list(map(int, row)) for row in ids], logprobs
+
+    return generate
+
+
+@dataclass
+class _Episode:
+    env: Any
+    task: str
+    prompt: list[int]
+    completion: list[int] = field(default_factory=list)
+    mask: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    turns: list[int] = field(default_factory=list)  # policy tokens per call
+    unparsed: int = 0
+    success: float = 0.0
+    messages: list[dict[str, str]] = field(default_factory=list)
+
+
+def text_env_rollout_func(
+    make_env: Callable[[Mapping[str, Any]], Any],
+    *,
+    token_penalty: float = 1e-3,
+    format_penalty: float = 0.1,
+    max_turns: int = 40,
+    observation: Callable[[Mapping[str, Any]], str] | None = None,
+    generate: Callable[[Any], Generate] = trainer_generate,
+) -> Callable[[list[Any], Any], dict[str, list[Any]]]:
+    """A TRL ``rollout_func`` that plays the episode each prompt names in a ``TextActionEnv``, one per prompt.
+
+    Args:
+        make_env: builds a fresh env for an episode spec (``{"task", "seed"}``), e.g.
+            ``lambda spec: gymnasium.make("actionspaces/TextCraftWorld-v0", task=spec["task"])``.
+        token_penalty: λ, the cost of one policy token in the return.
+        format_penalty: subtracted per call whose response had nothing executable.
+        max_turns: calls per episode at most (the env may end it sooner).
+        observation: the text the model sees of an observation (``obs["text"]`` by default).
+        generate: builds the per-turn generator from the trainer (:func:`trainer_generate` by default).
+
+    The returned dict holds TRL's ``prompt_ids``, ``completion_ids``, ``logprobs`` and ``env_mask``, and for
+    the reward functions ``episode_return``, ``success``, ``policy_tokens``, ``calls`` and ``task``.
+    """
+    if max_turns < 1:
+        raise ValueError(f"max_turns must be >= 1, got {max_turns}")
+    if token_penalty < 0 or format_penalty < 0:
+        raise ValueError("token_penalty and format_penalty must be >= 0")
+    read = observation or _text_of
+
+    def rollout(prompts: list[Any], trainer: Any) -> dict[str, list[Any]]:
+        tokenizer = trainer.processing_class
+        tokenizer = getattr(tokenizer, "tokenizer", tokenizer)  # a processor (Qwen2-VL) wraps its tokenizer
+        if not getattr(tokenizer, "chat_template", None):
+            raise ValueError("text_env_rollout_func needs a tokenizer with a chat template (the turns are chat turns)")
+        step = generate(trainer)
+        eos = _eos(tokenizer)
+        episodes: list[_Episode] = []
+        for prompt in prompts:  # each arrives num_generations times: one episode per arrival
+            spec = parse_episode_prompt(prompt)
+            env = make_env(spec)
+            obs, _ = env.reset(seed=spec["seed"])
+            messages = [{"role": "user", "content": read(obs)}]
+            ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+            episodes.append(_Episode(env, spec["task"], _ids(ids), messages=messages))
+        live = list(range(len(episodes)))
+        for _turn in range(max_turns):
+            if not live:
+                break
+            new, logprobs = step([episodes[i].prompt + episodes[i].completion for i in live])
+            still = []
+            for k, i in enumerate(live):
+                episode = episodes[i]
+                ids = new[k]
+                episode.completion += ids
+                episode.mask += [1] * len(ids)
+                episode.logprobs += list(logprobs[k]) if logprobs is not None else [0.0] * len(ids)
+                episode.turns.append(len(ids))
+                text = tokenizer.decode(ids, skip_special_tokens=True)
+                obs, _, terminated, truncated, info = episode.env.step(text)
+                episode.unparsed += info.get("space") is None
+                episode.success = episode_success(info, episode.task)
+                if terminated or truncated or _turn == max_turns - 1:
+                    episode.env.close()
+                    continue
+                env_ids = _next_turn(tokenizer, episode, text, read(obs), ended=bool(ids) and ids[-1] in eos)
+                episode.completion += env_ids
+                episode.mask += [0] * len(env_ids)
+                episode.logprobs += [0.0] * len(env_ids)
+                still.append(i)
+            live = still
+        returns = [
+            token_penalized_return(e.success, e.turns, token_penalty) - format_penalty * e.unparsed for e in episodes
+        ]
+        return {
+            "prompt_ids": [e.prompt for e in episodes],
+            "completion_ids": [e.completion for e in episodes],
+            "logprobs": [e.logprobs for e in episodes],
+            "env_mask": [e.mask for e in episodes],
+            "episode_return": returns,
+            "success": [e.success for e in episodes],
+            "policy_tokens": [sum(e.turns) for e in episodes],
+            "calls": [len(e.turns) for e in episodes],
+            "task": [e.task for e in episodes],
+        }
+
+    return rollout
+
+
+def episode_return_reward(completions: Sequence[Any], episode_return: Sequence[float], **_: Any) -> list[float]:
+    """TRL reward function: the ``episode_return`` that :func:`text_env_rollout_func` computed for each completion.
+
+    Examples:
+        >>> episode_return_reward(["...", "..."], episode_return=[0.9, -0.1])
+        [0.9, -0.1]
+    """
+    if len(episode_return) != len(completions):
+        raise ValueError(f"{len(episode_return)} episode returns for {len(completions)} completions")
+    return [float(r) for r in episode_return]
+
+
+def _text_of(obs: Mapping[str, Any]) -> str:
+    if not isinstance(obs, Mapping) or not isinstance(obs.get("text"), str):
+        raise ValueError("the observation has no 'text'; pass observation= to say what the model reads of it")
+    return str(obs["text"])
+
+
+def _ids(value: Any) -> list[int]:
+    """Token ids from ``apply_chat_template(tokenize=True)``, which returns a list or a ``BatchEncoding``."""
+    if isinstance(value, Mapping):
+        value = value["input_ids"]
+    return [int(i) for i in value]
+
+
+def _eos(tokenizer: Any) -> set[int]:
+    ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
+    return ids | ({end} if isinstance(end, int) else set())
+
+
+def _turn_end(tokenizer: Any) -> str:
+    """What the chat template writes after an assistant answer (``<|im_end|>\\n`` for Qwen's)."""
+    sentinel = "\u2063answer\u2063"
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "x"}, {"role": "assistant", "content": sentinel}], tokenize=False
+    )
+    return str(text).partition(sentinel)[2]
+
+
+def _next_turn(tokenizer: Any, episode: _Episode, answer: str, observation: str, *, ended: bool) -> list[int]:
+    """The env's tokens between the model's answer and its next one: the turn's end, the observation, the prompt.
+
+    Rendered by the chat template (the conversation with and without the new user turn), so they are
+    exactly what the template writes; when the model stopped with its end-of-turn token, that token is
+    its own and not repeated.
+    """
+    episode.messages.append({"role": "assistant", "content": answer})
+    before = tokenizer.apply_chat_template(episode.messages, tokenize=False)
+    episode.messages.append({"role": "user", "content": observation})
+    after = tokenizer.apply_chat_template(episode.messages, tokenize=False, add_generation_prompt=True)
+    if not after.startswith(before):
+        raise ValueError(
+            "the chat template rewrites earlier turns when one is added; multi-turn rollouts need it not to"
+        )
+    tail = _turn_end(tokenizer)
+    if ended:
+        for token in ("<|im_end|>", tokenizer.eos_token or ""):
+            if token and tail.startswith(token):
+                tail = tail[len(token) :]
+                break
+    return _ids(tokenizer(tail + str(after)[len(before) :], add_special_tokens=False)["input_ids"])
