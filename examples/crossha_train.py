@@ -15,16 +15,17 @@ order:
 
 Run it:
 
-    python examples/crossha_train.py --preset quick            # about 5 minutes on 2 CPU cores
+    python examples/crossha_train.py --preset quick            # 7 to 10 minutes on 2 CPU cores
     python examples/crossha_train.py --preset paper --device cuda
     python examples/crossha_train.py --preset quick --resume   # continue runs/quick after a kill
     python examples/crossha_train.py --preset quick --constrained --name quick-constrained
     python examples/crossha_train.py --preset quick --vision --name quick-vision  # a tiny Qwen2-VL sees the frame
 
 Everything lands in ``runs/<name>/``: ``config.json``, ``checkpoints/<model>/`` (model, tokenizer,
-optimizer, RNG state, codebook), ``metrics.jsonl``, ``results.json``, ``results.md`` and PNG plots.
-Only the library's public API is used: the spaces and ``ChainSpace`` through ``TextActionEnv``, the
-controllers, CraftWorld and its expert labellers, ``actionspaces.grpo``, and with ``--constrained``
+optimizer, codebook; the previous one kept), ``metrics.jsonl``, ``results.json``, ``results.md`` and PNG
+plots. Only the library's public API is used: the spaces and ``ChainSpace`` through ``TextActionEnv``, the
+controllers, CraftWorld and its expert labellers, ``actionspaces.grpo``, ``actionspaces.training`` (the
+policy, run directories, checkpoints), and with ``--constrained``
 ``actionspaces.decoding``: every model then samples only strings its pipeline's grammar allows, and GRPO
 scores them under the same masks. With ``--vision`` every prompt also shows the first-person frame, through
 a Qwen2-VL's own image processor.
@@ -37,7 +38,6 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no Hub: models are built from configs or loaded from a path
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import copy
 import json
 import math
 import random
@@ -57,7 +57,7 @@ from tqdm.auto import tqdm
 
 from actionspaces import ChainSpace, LatentSpace, RawSpace, ViewState
 from actionspaces.controllers import LatentCodebook
-from actionspaces.decoding import GrammarConstraint, masked_token_logprobs
+from actionspaces.decoding import GrammarConstraint
 from actionspaces.envs import CraftWorld, TextActionEnv
 from actionspaces.envs.craftworld import (
     CATEGORIES,
@@ -74,7 +74,6 @@ from actionspaces.grpo import (
     episode_success,
     group_advantages,
     policy_loss,
-    token_logprobs,
     token_penalized_return,
     trajectory_advantages,
 )
@@ -93,6 +92,9 @@ from actionspaces.training import (
     set_torch_threads,
     write_atomic,
 )
+from actionspaces.training.policy import Encoded, Policy, Prompt, check_checkpoint, load_policy, response_logprobs
+from actionspaces.training.policy import sample as sample_responses
+from actionspaces.training.tiny import build_tiny_policy
 
 # ====================================================================================================
 # Configuration: every hyper-parameter, one preset per budget. Values in comments are the paper's
@@ -284,99 +286,9 @@ def strl_contexts(data: Sequence[tuple[Context, str]]) -> list[Context]:
 
 
 # ====================================================================================================
-# The model: a policy is a causal LM and its tokenizer; it answers an observation with one response.
+# The model: a policy (actionspaces.training.policy) is a causal LM and its tokenizer; it answers an
+# observation with one response. Here: which one, of what size, and the latent codes it must write.
 # ====================================================================================================
-
-SPECIAL_TOKENS = [
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
-    "<|point_start|>", "<|point_end|>", "<|box_start|>", "<|box_end|>",
-]  # fmt: skip
-VISION_TOKENS = ["<|vision_start|>", "<|vision_end|>", "<|image_pad|>"]  # Qwen2-VL's, for the tiny model with --vision
-CHAT_TEMPLATE = (  # Qwen2-VL's layout: an image part is <|vision_start|><|image_pad|><|vision_end|>
-    "{% for m in messages %}<|im_start|>{{ m.role }}\n"
-    "{% if m.content is string %}{{ m.content }}{% else %}{% for part in m.content %}"
-    "{% if part.type == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ part.text }}{% endif %}"
-    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-TINY_IMAGE_PIXELS = 28 * 28 * 32  # the tiny Qwen2-VL's processor: at most 32 image tokens per frame
-VISION_MODELS = ("qwen2_vl",)  # --vision feeds frames the Qwen2-VL way: patches, image_grid_thw, <|image_pad|>
-
-
-@dataclass(frozen=True, eq=False)
-class Prompt:
-    """One model call's input: the chat-formatted text and, with --vision, the frame it shows."""
-
-    text: str
-    frame: np.ndarray | None = None
-
-
-@dataclass(frozen=True, eq=False)
-class Encoded:
-    """A prompt as the model takes it: token ids (image placeholder expanded) and the frame's patches."""
-
-    ids: list[int]
-    pixel_values: torch.Tensor | None = None  # (patches, 3 * temporal_patch * patch * patch)
-    image_grid_thw: torch.Tensor | None = None  # (1, 3): the frame's patch grid
-
-
-@dataclass
-class Policy:
-    model: Any  # a transformers PreTrainedModel
-    tokenizer: Any  # a transformers PreTrainedTokenizer(Fast)
-    device: torch.device
-    constraint: Any = None  # an actionspaces.decoding.GrammarConstraint with --constrained
-    images: Any = None  # with --vision: the checkpoint's own image processor (Qwen2-VL)
-
-    def prompt(self, observation: str, frame: np.ndarray | None = None) -> Prompt:
-        """The chat-formatted prompt for one observation (the checkpoint's own chat template).
-
-        A --vision policy (one with an image processor) takes the frame too, as an image part before the text.
-        """
-        if (frame is None) != (self.images is None):
-            raise ValueError(
-                "a --vision policy needs the frame of every observation"
-                if frame is None
-                else "a frame was given to a text-only policy (no image processor)"
-            )
-        content: Any = observation if frame is None else [{"type": "image"}, {"type": "text", "text": observation}]
-        message = [{"role": "user", "content": content}]
-        return Prompt(self.tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True), frame)
-
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        return self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-
-    def encode_prompts(self, prompts: Sequence[Prompt]) -> list[Encoded]:
-        """Token ids of each prompt and, with --vision, its frame patchified by the image processor.
-
-        The image placeholder becomes one token per merged patch, as Qwen2-VL's processor writes it.
-        """
-        if self.images is None:
-            return [Encoded(ids) for ids in self.encode([p.text for p in prompts])]
-        placeholder = self.tokenizer.convert_ids_to_tokens(self.model.config.image_token_id)
-        for p in prompts:
-            if p.text.count(placeholder) != 1:
-                raise ValueError(f"a --vision prompt holds one {placeholder}, got {p.text.count(placeholder)}")
-        vision = self.images(images=[p.frame for p in prompts], return_tensors="pt")
-        grids = vision["image_grid_thw"]
-        patches = vision["pixel_values"].split(grids.prod(-1).tolist())
-        merged = (grids.prod(-1) // self.images.merge_size**2).tolist()
-        texts = [p.text.replace(placeholder, placeholder * n) for p, n in zip(prompts, merged, strict=True)]
-        return [Encoded(ids, x, grid[None]) for ids, x, grid in zip(self.encode(texts), patches, grids, strict=True)]
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode([i for i in ids if i != self.tokenizer.eos_token_id], skip_special_tokens=False)
-
-    @property
-    def unwritable(self) -> list[int]:
-        """Token ids a response never holds: a vision-language model's image placeholders, which it would read
-        as frames. Sampling suppresses them and scoring masks them the same way."""
-        config, vocab = self.model.config, self.model.config.get_text_config().vocab_size
-        keys = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")
-        return sorted({i for k in keys if isinstance(i := getattr(config, k, None), int) and 0 <= i < vocab})
-
-    def copy(self) -> Policy:
-        return replace(self, model=copy.deepcopy(self.model))
 
 
 def latent_tokens(codebook: LatentCodebook) -> list[str]:
@@ -388,209 +300,21 @@ def tokenizer_corpus(data: Sequence[tuple[Context, str]]) -> list[str]:
     return [c.prompt for c, _ in data] + [text for c, _ in data for text in c.labels.values()]
 
 
-def build_tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, device: torch.device) -> Policy:
-    """A Qwen2-architecture LM from a config and a byte-level BPE tokenizer trained on ``corpus``.
-
-    Special tokens (``<|object_ref_start|>``, ``<|point_start|>``, ``<|latent_N|>``, ...) are single tokens
-    and digits are split one by one, as in Qwen2's own tokenizer. With ``cfg.vision`` the model is a
-    Qwen2-VL (the same language model plus a one-block vision tower) with Qwen2-VL's image processor.
-    """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
-    )
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=cfg.vocab_size,
-        special_tokens=SPECIAL_TOKENS + (VISION_TOKENS if cfg.vision else []) + latent_tokens(codebook),
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    bpe.train_from_iterator(corpus, trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
-    tokenizer.chat_template = CHAT_TEMPLATE
-    torch.manual_seed(cfg.seed)
-    text = dict(
-        vocab_size=len(tokenizer),
-        hidden_size=cfg.hidden_size,
-        intermediate_size=4 * cfg.hidden_size,
-        num_hidden_layers=cfg.layers,
-        num_attention_heads=cfg.heads,
-        num_key_value_heads=max(1, cfg.heads // 2),
-        max_position_embeddings=1024,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=None,
-    )
-    if not cfg.vision:
-        return Policy(Qwen2ForCausalLM(Qwen2Config(**text, tie_word_embeddings=True)).to(device), tokenizer, device)
-    return Policy(
-        tiny_qwen2_vl(text, cfg.heads, tokenizer).to(device), tokenizer, device, images=tiny_image_processor()
-    )
+def tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, device: torch.device) -> Policy:
+    """The tiny Qwen2 (a Qwen2-VL with ``cfg.vision``) of ``cfg``'s sizes, its tokenizer trained on ``corpus``."""
+    return build_tiny_policy(corpus, extra_tokens=latent_tokens(codebook), vocab_size=cfg.vocab_size,
+                             hidden_size=cfg.hidden_size, layers=cfg.layers, heads=cfg.heads, seed=cfg.seed,
+                             vision=cfg.vision, device=device)  # fmt: skip
 
 
-def tiny_qwen2_vl(text: dict[str, Any], heads: int, tokenizer: Any) -> Any:
-    """A Qwen2-VL whose language model is ``text`` (a Qwen2 config) and whose vision tower has one block."""
-    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
-
-    half = text["hidden_size"] // heads // 2  # M-RoPE splits each head's rotary half into (time, height, width)
-    temporal = half // 4  # Qwen2-VL's split is 1/4, 3/8, 3/8 (16, 24, 24 of 64)
-    height = (half - temporal) // 2
-    sections = [temporal, height, half - temporal - height]
-    rope = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": sections}
-    config = Qwen2VLConfig(
-        text_config={**text, "rope_parameters": rope},
-        vision_config=dict(depth=1, embed_dim=text["hidden_size"], hidden_size=text["hidden_size"],
-                           num_heads=heads, mlp_ratio=2),
-        image_token_id=tokenizer.convert_tokens_to_ids("<|image_pad|>"),
-        vision_start_token_id=tokenizer.convert_tokens_to_ids("<|vision_start|>"),
-        vision_end_token_id=tokenizer.convert_tokens_to_ids("<|vision_end|>"),
-        tie_word_embeddings=True,
-    )  # fmt: skip
-    return Qwen2VLForConditionalGeneration(config)
+def checkpoint_policy(path: str | Path, codebook: LatentCodebook, device: torch.device, vision: bool = False) -> Policy:
+    """A checkpoint (ours, or ``--model PATH``) that can write every space, latent codes included."""
+    return load_policy(path, device=device, extra_tokens=latent_tokens(codebook), vision=vision)
 
 
-def tiny_image_processor() -> Any:
-    """Qwen2-VL's image processor (its PIL implementation, the same on every machine), at most 32 tokens a frame."""
-    from transformers import Qwen2VLImageProcessorPil
-
-    return Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4, max_pixels=TINY_IMAGE_PIXELS)
-
-
-def check_checkpoint(path: Path, vision: bool) -> Any:
-    """The config of the checkpoint at ``path``; an error naming what is missing if it cannot be used."""
-    from transformers import AutoConfig
-
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"{path} is not a Hugging Face checkpoint (no config.json)")
-    config = AutoConfig.from_pretrained(path)
-    if vision and config.model_type not in VISION_MODELS:
-        raise ValueError(f"--vision needs a Qwen2-VL checkpoint (model_type {', '.join(VISION_MODELS)}); "
-                         f"{path} holds a {config.model_type!r} model")  # fmt: skip
-    if vision and not (path / "preprocessor_config.json").is_file():
-        raise FileNotFoundError(f"--vision: {path} has no image processor (preprocessor_config.json)")
-    return config
-
-
-def load_policy(path: str | Path, codebook: LatentCodebook, device: torch.device, vision: bool = False) -> Policy:
-    """Any Hugging Face causal LM or Qwen2-VL saved at ``path`` (a checkpoint of ours, or ``--model PATH``).
-
-    Missing special tokens (the latent codes, the grounding markers) are added as single tokens and the
-    embeddings resized, so a stock checkpoint can write every space. With ``vision`` the checkpoint must be
-    a Qwen2-VL with its image processor (``preprocessor_config.json``).
-    """
-    from transformers import (
-        AutoImageProcessor,
-        AutoModelForCausalLM,
-        AutoModelForImageTextToText,
-        AutoTokenizer,
-    )
-
-    path = Path(path)
-    config = check_checkpoint(path, vision)
-    images = AutoImageProcessor.from_pretrained(path) if vision else None
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    loader = AutoModelForImageTextToText if hasattr(config, "vision_config") else AutoModelForCausalLM
-    model = loader.from_pretrained(path)
-    missing = [t for t in SPECIAL_TOKENS + latent_tokens(codebook) if t not in tokenizer.get_vocab()]
-    if missing:
-        tokenizer.add_special_tokens({"additional_special_tokens": missing})
-        model.resize_token_embeddings(len(tokenizer))
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    if tokenizer.chat_template is None:
-        tokenizer.chat_template = CHAT_TEMPLATE
-    return Policy(model.to(device), tokenizer, device, images=images)
-
-
-def model_inputs(
-    policy: Policy, rows: Sequence[Sequence[int]], prompts: Sequence[Encoded], left: bool
-) -> dict[str, torch.Tensor]:
-    """``rows`` (each a prompt's ids, maybe followed by a response) padded into one batch, with the prompts' frames.
-
-    Vision inputs follow Qwen2-VL: every frame's patches concatenated, their grids, and ``mm_token_type_ids``
-    marking the image tokens (from which the model computes its 3-D rotary positions).
-    """
-    width = max(map(len, rows))
-    ids = torch.full((len(rows), width), policy.tokenizer.pad_token_id, dtype=torch.long)
-    attention = torch.zeros(len(rows), width, dtype=torch.long)
-    for i, row in enumerate(rows):
-        span = slice(width - len(row), width) if left else slice(0, len(row))
-        ids[i, span] = torch.tensor(row, dtype=torch.long)
-        attention[i, span] = 1
-    inputs = {"input_ids": ids, "attention_mask": attention}
-    if prompts[0].pixel_values is not None:
-        inputs["pixel_values"] = torch.cat([p.pixel_values for p in prompts])
-        inputs["image_grid_thw"] = torch.cat([p.image_grid_thw for p in prompts])
-        inputs["mm_token_type_ids"] = ((ids == policy.model.config.image_token_id) & attention.bool()).int()
-    return {k: v.to(policy.device) for k, v in inputs.items()}
-
-
-@torch.no_grad()
 def sample(policy: Policy, prompts: Sequence[Prompt], temperature: float, cfg: Config) -> list[list[int]]:
-    """One response per prompt, generated in batches with the KV cache (``temperature=0``: greedy)."""
-    tokenizer, model = policy.tokenizer, policy.model
-    model.eval()
-    options: dict[str, Any] = (
-        {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
-        if temperature > 0
-        else {"do_sample": False}
-    )
-    out: list[list[int]] = []
-    for start in range(0, len(prompts), cfg.gen_batch):
-        encoded = policy.encode_prompts(prompts[start : start + cfg.gen_batch])
-        batch = model_inputs(policy, [e.ids for e in encoded], encoded, left=True)
-        if policy.constraint is not None:
-            options["logits_processor"] = [policy.constraint.logits_processor()]
-        if policy.unwritable:
-            options["suppress_tokens"] = policy.unwritable
-        generated = model.generate(
-            **batch,
-            max_new_tokens=cfg.max_new_tokens,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-            **options,
-        )
-        for row in generated[:, batch["input_ids"].shape[1] :].tolist():
-            end = row.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in row else len(row)
-            out.append(row[:end])
-    return out
-
-
-def response_logprobs(
-    policy: Policy,
-    prompts: Sequence[Encoded],
-    responses: Sequence[list[int]],
-    response_masks: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token log-probs of each response given its prompt under ``policy``, ``(B, T)``, and the response mask.
-
-    Responses are scored under the distribution they were sampled from: without the unwritable tokens and,
-    with ``response_masks`` (the grammar's packed masks before each response token,
-    ``GrammarConstraint.replay_masks``), masked by the grammar and renormalised. Log-probs outside the
-    response mask are 0 (a prompt's image tokens are unwritable, so their own log-probs are -inf).
-    """
-    device = policy.device
-    rows = [p.ids + r for p, r in zip(prompts, responses, strict=True)]
-    inputs = model_inputs(policy, rows, prompts, left=False)
-    width = inputs["input_ids"].shape[1]
-    mask = torch.zeros(len(rows), width - 1, device=device)
-    for i, (p, row) in enumerate(zip(prompts, rows, strict=True)):
-        mask[i, len(p.ids) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
-    logits = policy.model(**inputs).logits[:, :-1]
-    if policy.unwritable:
-        logits = logits.index_fill(-1, torch.tensor(policy.unwritable, device=device), -math.inf)
-    targets = inputs["input_ids"][:, 1:]
-    if response_masks is None:
-        logp = token_logprobs(logits, targets)
-    else:
-        bitmask = torch.full((len(rows), width - 1, response_masks.shape[-1]), -1, dtype=torch.int32)  # prompt: free
-        for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
-            bitmask[i, len(p.ids) - 1 : len(p.ids) - 1 + len(r)] = response_masks[i, : len(r)]
-        logp = masked_token_logprobs(logits, targets, bitmask)
-    return logp.masked_fill(mask == 0, 0.0), mask
+    """One response per prompt, at most ``cfg.max_new_tokens`` tokens, ``cfg.gen_batch`` prompts per generate."""
+    return sample_responses(policy, prompts, temperature, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch)
 
 
 # ====================================================================================================
@@ -635,7 +359,7 @@ class Run:
         """``(progress, policy, optimizer state)`` of the newest checkpoint of a stage that loads, or ``None``."""
 
         def load(directory: Path) -> tuple[Policy, dict[str, Any] | None]:
-            policy = load_policy(directory, self.codebook, self.device, vision=self.cfg.vision)
+            policy = checkpoint_policy(directory, self.codebook, self.device, vision=self.cfg.vision)
             if read_json(directory / PROGRESS_FILE)["done"]:
                 return policy, None  # a finished stage needs no optimizer
             # weights only: the file holds tensors and plain containers, nothing to unpickle
@@ -1214,11 +938,11 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
 
     # the base model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on our text
     if cfg.model is not None:
-        base = load_policy(cfg.model, codebook, device, vision=cfg.vision)
+        base = checkpoint_policy(cfg.model, codebook, device, vision=cfg.vision)
     elif (resumed := run.resume("base")) is not None:
         base = resumed[1]
     else:
-        base = build_tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
+        base = tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
         run.save("base", base, None, {"iteration": 0, "done": True})
     grammars = build_grammars(base, codebook) if cfg.constrained else None
 

@@ -25,11 +25,11 @@ from crossha_train import (
     Config,
     Context,
     Policy,
-    build_tiny_policy,
+    checkpoint_policy,
     expert_contexts,
     fit_codebook,
-    load_policy,
     record_episodes,
+    tiny_policy,
     tokenizer_corpus,
 )
 
@@ -49,9 +49,9 @@ def quick_setup(model: Path | None) -> tuple[Config, LatentCodebook, list[tuple[
     d_mix = expert_contexts(episodes, codebook, "mixed")
     device = torch.device("cpu")
     if model is not None:
-        policy = load_policy(model, codebook, device)
+        policy = checkpoint_policy(model, codebook, device)
     else:
-        policy = build_tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
+        policy = tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
     return cfg, codebook, d_mix, policy
 
 

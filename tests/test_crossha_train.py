@@ -198,7 +198,7 @@ def test_a_stock_checkpoint_gains_the_special_tokens_and_writes_actions(tmp_path
     tokenizer = tiny_tokenizer()
     tiny_model(tokenizer).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    policy = trainer.load_policy(tmp_path, _codebook(), torch.device("cpu"))
+    policy = trainer.checkpoint_policy(tmp_path, _codebook(), torch.device("cpu"))
     for token in ("<|latent_3|>", "<|im_end|>", "<|box_start|>"):
         assert len(policy.encode([token])[0]) == 1, token
     assert policy.model.get_input_embeddings().num_embeddings == len(policy.tokenizer)
@@ -268,7 +268,7 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
     tiny_model(tokenizer, max_positions=512).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     codebook = _codebook()
-    policy = trainer.load_policy(tmp_path, codebook, torch.device("cpu"))
+    policy = trainer.checkpoint_policy(tmp_path, codebook, torch.device("cpu"))
     grammars = trainer.build_grammars(policy, codebook)
     cfg = trainer.Config(**{**trainer.PRESETS["ci"], "max_new_tokens": 200})
     chain = ChainSpace()
@@ -311,9 +311,11 @@ def test_a_vision_policy_sees_the_frame_and_never_writes_image_tokens(tmp_path: 
     cfg = trainer.Config(**{**trainer.PRESETS["ci"], "vision": True, "max_new_tokens": 24})
     if source == "tiny builder":
         corpus = ["task: mine_block:dirt", "Action: move(0, 0) and press(w)", "Motion: turn left"] * 10
-        policy = trainer.build_tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
+        policy = trainer.tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
     else:
-        policy = trainer.load_policy(tiny_qwen2_vl_checkpoint(tmp_path), codebook, torch.device("cpu"), vision=True)
+        policy = trainer.checkpoint_policy(
+            tiny_qwen2_vl_checkpoint(tmp_path), codebook, torch.device("cpu"), vision=True
+        )
         assert len(policy.encode(["<|latent_3|>"])[0]) == 1  # the stock tokenizer gained our special tokens
     frames = _frames(trainer)
     assert frames[0].shape == (90, 160, 3) and not np.array_equal(frames[0], frames[1])
@@ -357,17 +359,17 @@ def test_vision_needs_a_qwen2_vl_checkpoint_with_its_image_processor(tmp_path: P
     tiny_model(tokenizer).save_pretrained(text_only)
     tokenizer.save_pretrained(text_only)
     with pytest.raises(ValueError, match=r"needs a Qwen2-VL checkpoint.*'qwen2'"):
-        trainer.load_policy(text_only, codebook, torch.device("cpu"), vision=True)
-    text_policy = trainer.load_policy(text_only, codebook, torch.device("cpu"))
+        trainer.checkpoint_policy(text_only, codebook, torch.device("cpu"), vision=True)
+    text_policy = trainer.checkpoint_policy(text_only, codebook, torch.device("cpu"))
     with pytest.raises(ValueError, match="text-only policy"):
         text_policy.prompt("task: mine_block:dirt", _frames(trainer)[0])
 
     no_processor = tiny_qwen2_vl_checkpoint(tmp_path / "qwen2vl")
     (no_processor / "preprocessor_config.json").unlink()
     with pytest.raises(FileNotFoundError, match=r"preprocessor_config\.json"):
-        trainer.load_policy(no_processor, codebook, torch.device("cpu"), vision=True)
+        trainer.checkpoint_policy(no_processor, codebook, torch.device("cpu"), vision=True)
     # without --vision a Qwen2-VL checkpoint is a text model
-    policy = trainer.load_policy(no_processor, codebook, torch.device("cpu"))
+    policy = trainer.checkpoint_policy(no_processor, codebook, torch.device("cpu"))
     assert policy.images is None and policy.model.config.model_type == "qwen2_vl"
     result = _run("--preset", "ci", "--vision", "--model", str(text_only), runs=tmp_path / "runs", timeout=120)
     assert result.returncode != 0 and "needs a Qwen2-VL checkpoint" in _said(result)

@@ -3,7 +3,8 @@
 Run directories never lose data, checkpoints keep a fallback, and the thread count follows the cores
 the process may use. The reference trainer (``examples/crossha_train.py``) uses them.
 
-Only :func:`set_torch_threads` imports torch (when called).
+Only :func:`set_torch_threads` imports torch (when called). The policy (:mod:`actionspaces.training.policy`,
+:mod:`actionspaces.training.tiny`) needs the ``train`` extra and is imported from its own modules.
 """
 
 from .checkpoints import PROGRESS_FILE, Checkpoints

@@ -1,0 +1,323 @@
+"""A policy: any Hugging Face causal LM or Qwen2-VL and its tokenizer, answering observations with responses.
+
+What a trainer of action-space agents needs of its model, in one place (the reference trainer and the TRL
+examples use it; the ``train`` extra):
+
+* :class:`Policy` formats an observation with the checkpoint's chat template (with the frame as an image
+  part for a Qwen2-VL), samples responses in batches with the KV cache (optionally under a grammar
+  constraint), and scores responses token by token (:meth:`Policy.response_logprobs`), under the
+  distribution they were sampled from: a vision-language model's image placeholders are never written,
+  and a grammar's masks renormalise.
+* :func:`load_policy` loads a checkpoint from a path, adding the special tokens the action spaces write
+  (grounding markers, latent codes) as single tokens; :func:`check_checkpoint` names what makes one unusable.
+
+Examples:
+    >>> from actionspaces.training.tiny import build_tiny_policy
+    >>> policy = build_tiny_policy(["Action: move(0, 0) and press(w)"] * 20, hidden_size=16, layers=1, heads=2)
+    >>> prompt = policy.prompt("task: mine_block:oak_log")
+    >>> prompt.text.startswith("<|im_start|>user")
+    True
+    >>> [len(r) <= 8 for r in sample(policy, [prompt] * 2, temperature=1.0, max_new_tokens=8)]
+    [True, True]
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import torch
+
+from ..decoding.masks import masked_token_logprobs
+from ..grpo.logprobs import token_logprobs
+
+__all__ = [
+    "CHAT_TEMPLATE",
+    "SPECIAL_TOKENS",
+    "VISION_MODELS",
+    "Encoded",
+    "Policy",
+    "Prompt",
+    "check_checkpoint",
+    "load_policy",
+    "response_logprobs",
+    "sample",
+]
+
+#: The special tokens the action spaces write as single tokens (Qwen2's own names).
+SPECIAL_TOKENS = [
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
+    "<|point_start|>", "<|point_end|>", "<|box_start|>", "<|box_end|>",
+]  # fmt: skip
+CHAT_TEMPLATE = (  # Qwen2-VL's layout: an image part is <|vision_start|><|image_pad|><|vision_end|>
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n"
+    "{% if m.content is string %}{{ m.content }}{% else %}{% for part in m.content %}"
+    "{% if part.type == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ part.text }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+#: Model types whose frames are fed the Qwen2-VL way: patches, ``image_grid_thw``, ``<|image_pad|>``.
+VISION_MODELS = ("qwen2_vl",)
+
+
+@dataclass(frozen=True, eq=False)
+class Prompt:
+    """One model call's input: the chat-formatted text and, for a vision-language policy, the frame it shows."""
+
+    text: str
+    frame: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Encoded:
+    """A prompt as the model takes it: token ids (image placeholder expanded) and the frame's patches."""
+
+    ids: list[int]
+    pixel_values: torch.Tensor | None = None  # (patches, 3 * temporal_patch * patch * patch)
+    image_grid_thw: torch.Tensor | None = None  # (1, 3): the frame's patch grid
+
+
+@dataclass
+class Policy:
+    """A causal LM (or Qwen2-VL) and its tokenizer, on ``device``; with ``images``, it also sees frames.
+
+    Use :func:`load_policy` for a checkpoint, :func:`~actionspaces.training.tiny.build_tiny_policy` for a
+    tiny one built from a config; :func:`sample` and :func:`response_logprobs` generate and score.
+    """
+
+    model: Any  # a transformers PreTrainedModel
+    tokenizer: Any  # a transformers PreTrainedTokenizer(Fast)
+    device: torch.device
+    constraint: Any = None  # an actionspaces.decoding.GrammarConstraint: sample under its grammar
+    images: Any = None  # a vision-language policy's image processor (Qwen2-VL): it sees frames
+
+    def prompt(self, observation: str, frame: np.ndarray | None = None) -> Prompt:
+        """The chat-formatted prompt for one observation (the checkpoint's own chat template).
+
+        A vision-language policy (one with an image processor) takes the frame too, as an image part before
+        the text.
+
+        Raises:
+            ValueError: a frame is missing for a vision-language policy, or given to a text-only one.
+        """
+        if (frame is None) != (self.images is None):
+            raise ValueError(
+                "a vision-language policy needs the frame of every observation"
+                if frame is None
+                else "a frame was given to a text-only policy (no image processor)"
+            )
+        content: Any = observation if frame is None else [{"type": "image"}, {"type": "text", "text": observation}]
+        message = [{"role": "user", "content": content}]
+        return Prompt(self.tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True), frame)
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text, no special tokens added."""
+        ids: list[list[int]] = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return ids
+
+    def encode_prompts(self, prompts: Sequence[Prompt]) -> list[Encoded]:
+        """Token ids of each prompt and, for a vision-language policy, its frame patchified by the image processor.
+
+        The image placeholder becomes one token per merged patch, as Qwen2-VL's processor writes it.
+        """
+        if self.images is None:
+            return [Encoded(ids) for ids in self.encode([p.text for p in prompts])]
+        placeholder = self.tokenizer.convert_ids_to_tokens(self.model.config.image_token_id)
+        for p in prompts:
+            if p.text.count(placeholder) != 1:
+                raise ValueError(f"a vision prompt holds one {placeholder}, got {p.text.count(placeholder)}")
+        vision = self.images(images=[p.frame for p in prompts], return_tensors="pt")
+        grids = vision["image_grid_thw"]
+        patches = vision["pixel_values"].split(grids.prod(-1).tolist())
+        merged = (grids.prod(-1) // self.images.merge_size**2).tolist()
+        texts = [p.text.replace(placeholder, placeholder * n) for p, n in zip(prompts, merged, strict=True)]
+        return [Encoded(ids, x, grid[None]) for ids, x, grid in zip(self.encode(texts), patches, grids, strict=True)]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """The text of a response's ids, without its EOS (special tokens kept: they are the spaces' markers)."""
+        text: str = self.tokenizer.decode(
+            [i for i in ids if i != self.tokenizer.eos_token_id], skip_special_tokens=False
+        )
+        return text
+
+    @property
+    def unwritable(self) -> list[int]:
+        """Token ids a response never holds: a vision-language model's image placeholders.
+
+        It would read them as frames. Sampling suppresses them and scoring masks them the same way.
+        """
+        config, vocab = self.model.config, self.model.config.get_text_config().vocab_size
+        keys = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")
+        return sorted({i for k in keys if isinstance(i := getattr(config, k, None), int) and 0 <= i < vocab})
+
+    def copy(self) -> Policy:
+        """The same policy with its own copy of the model (for a stage that trains from a frozen parent)."""
+        return replace(self, model=copy.deepcopy(self.model))
+
+
+def check_checkpoint(path: Path, vision: bool) -> Any:
+    """The config of the checkpoint at ``path``; an error naming what is missing if it cannot be used.
+
+    Raises:
+        FileNotFoundError: no ``config.json`` there, or (``vision``) no image processor.
+        ValueError: ``vision`` asks for frames and the checkpoint is not a Qwen2-VL.
+    """
+    from transformers import AutoConfig
+
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path} is not a Hugging Face checkpoint (no config.json)")
+    config = AutoConfig.from_pretrained(path)
+    if vision and config.model_type not in VISION_MODELS:
+        raise ValueError(f"vision (frames) needs a Qwen2-VL checkpoint (model_type {', '.join(VISION_MODELS)}); "
+                         f"{path} holds a {config.model_type!r} model")  # fmt: skip
+    if vision and not (path / "preprocessor_config.json").is_file():
+        raise FileNotFoundError(f"vision (frames): {path} has no image processor (preprocessor_config.json)")
+    return config
+
+
+def load_policy(
+    path: str | Path,
+    *,
+    device: torch.device | str = "cpu",
+    extra_tokens: Sequence[str] = (),
+    vision: bool = False,
+) -> Policy:
+    """Any Hugging Face causal LM or Qwen2-VL saved at ``path`` (a trainer's checkpoint, or a stock one).
+
+    Missing special tokens (:data:`SPECIAL_TOKENS`, the grounding markers, and ``extra_tokens``, e.g. the
+    latent codes ``<|latent_N|>``) are added as single tokens and the embeddings resized, so a stock
+    checkpoint can write every space. With ``vision`` the checkpoint must be a Qwen2-VL with its image
+    processor (``preprocessor_config.json``).
+
+    Raises:
+        FileNotFoundError, ValueError: see :func:`check_checkpoint`.
+    """
+    from transformers import (
+        AutoImageProcessor,
+        AutoModelForCausalLM,
+        AutoModelForImageTextToText,
+        AutoTokenizer,
+    )
+
+    path = Path(path)
+    config = check_checkpoint(path, vision)
+    images = AutoImageProcessor.from_pretrained(path) if vision else None  # type: ignore[no-untyped-call]
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    loader = AutoModelForImageTextToText if hasattr(config, "vision_config") else AutoModelForCausalLM
+    model: Any = loader.from_pretrained(path)
+    missing = [t for t in [*SPECIAL_TOKENS, *extra_tokens] if t not in tokenizer.get_vocab()]
+    if missing:
+        tokenizer.add_special_tokens({"additional_special_tokens": missing})
+        model.resize_token_embeddings(len(tokenizer))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if tokenizer.chat_template is None:
+        tokenizer.chat_template = CHAT_TEMPLATE
+    device = torch.device(device)
+    return Policy(model.to(device), tokenizer, device, images=images)
+
+
+def _model_inputs(
+    policy: Policy, rows: Sequence[Sequence[int]], prompts: Sequence[Encoded], left: bool
+) -> dict[str, torch.Tensor]:
+    """``rows`` (each a prompt's ids, maybe followed by a response) padded into one batch, with the prompts' frames.
+
+    Vision inputs follow Qwen2-VL: every frame's patches concatenated, their grids, and ``mm_token_type_ids``
+    marking the image tokens (from which the model computes its 3-D rotary positions).
+    """
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), policy.tokenizer.pad_token_id, dtype=torch.long)
+    attention = torch.zeros(len(rows), width, dtype=torch.long)
+    for i, row in enumerate(rows):
+        span = slice(width - len(row), width) if left else slice(0, len(row))
+        ids[i, span] = torch.tensor(row, dtype=torch.long)
+        attention[i, span] = 1
+    inputs = {"input_ids": ids, "attention_mask": attention}
+    if prompts[0].pixel_values is not None:
+        inputs["pixel_values"] = torch.cat([cast(torch.Tensor, p.pixel_values) for p in prompts])
+        inputs["image_grid_thw"] = torch.cat([cast(torch.Tensor, p.image_grid_thw) for p in prompts])
+        inputs["mm_token_type_ids"] = ((ids == policy.model.config.image_token_id) & attention.bool()).int()
+    return {k: v.to(policy.device) for k, v in inputs.items()}
+
+
+@torch.no_grad()
+def sample(
+    policy: Policy, prompts: Sequence[Prompt], temperature: float, *, max_new_tokens: int, batch_size: int = 128
+) -> list[list[int]]:
+    """One response per prompt (its token ids, EOS included), generated in batches of ``batch_size`` with the KV cache.
+
+    ``temperature=0`` is greedy; otherwise plain sampling (no top-k, no top-p). A policy with a grammar
+    ``constraint`` samples under it; a vision-language model never writes its image placeholders.
+
+    Raises:
+        ValueError: ``temperature`` is negative, or ``max_new_tokens`` or ``batch_size`` below 1.
+    """
+    if not temperature >= 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if max_new_tokens < 1 or batch_size < 1:
+        raise ValueError(f"max_new_tokens and batch_size must be >= 1, got {max_new_tokens} and {batch_size}")
+    tokenizer, model = policy.tokenizer, policy.model
+    model.eval()
+    options: dict[str, Any] = (
+        {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
+        if temperature > 0
+        else {"do_sample": False}
+    )
+    out: list[list[int]] = []
+    for start in range(0, len(prompts), batch_size):
+        encoded = policy.encode_prompts(prompts[start : start + batch_size])
+        batch = _model_inputs(policy, [e.ids for e in encoded], encoded, left=True)
+        if policy.constraint is not None:
+            options["logits_processor"] = [policy.constraint.logits_processor()]
+        if policy.unwritable:
+            options["suppress_tokens"] = policy.unwritable
+        generated = model.generate(
+            **batch,
+            max_new_tokens=max_new_tokens,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            **options,
+        )
+        for row in generated[:, batch["input_ids"].shape[1] :].tolist():
+            end = row.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in row else len(row)
+            out.append(row[:end])
+    return out
+
+
+def response_logprobs(
+    policy: Policy,
+    prompts: Sequence[Encoded],
+    responses: Sequence[list[int]],
+    response_masks: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token log-probs of each response given its prompt under ``policy``, ``(B, T)``, and the response mask.
+
+    Responses are scored under the distribution they were sampled from: without the unwritable tokens and,
+    with ``response_masks`` (the grammar's packed masks before each response token,
+    ``GrammarConstraint.replay_masks``), masked by the grammar and renormalised. Log-probs outside the
+    response mask are 0 (a prompt's image tokens are unwritable, so their own log-probs are -inf).
+    """
+    device = policy.device
+    rows = [p.ids + r for p, r in zip(prompts, responses, strict=True)]
+    inputs = _model_inputs(policy, rows, prompts, left=False)
+    width = inputs["input_ids"].shape[1]
+    mask = torch.zeros(len(rows), width - 1, device=device)
+    for i, (p, row) in enumerate(zip(prompts, rows, strict=True)):
+        mask[i, len(p.ids) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
+    logits = policy.model(**inputs).logits[:, :-1]
+    if policy.unwritable:
+        logits = logits.index_fill(-1, torch.tensor(policy.unwritable, device=device), -math.inf)
+    targets = inputs["input_ids"][:, 1:]
+    if response_masks is None:
+        logp = token_logprobs(logits, targets)
+    else:
+        bitmask = torch.full((len(rows), width - 1, response_masks.shape[-1]), -1, dtype=torch.int32)  # prompt: free
+        for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
+            bitmask[i, len(p.ids) - 1 : len(p.ids) - 1 + len(r)] = response_masks[i, : len(r)]
+        logp = masked_token_logprobs(logits, targets, bitmask)
+    return logp.masked_fill(mask == 0, 0.0), mask

@@ -1,0 +1,69 @@
+"""actionspaces.training.policy and .tiny: a Hugging Face policy that samples and scores responses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from actionspaces.training.policy import (  # noqa: E402
+    SPECIAL_TOKENS,
+    check_checkpoint,
+    load_policy,
+    response_logprobs,
+    sample,
+)
+from actionspaces.training.tiny import build_tiny_policy  # noqa: E402
+
+CORPUS = ["task: mine_block:oak_log", "Action: move(0, 0) and press(w)", "Motion: turn left"] * 20
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return build_tiny_policy(CORPUS, extra_tokens=["<|latent_0|>"], vocab_size=300, hidden_size=16, layers=1, heads=2)
+
+
+def test_tiny_policy_has_every_special_token_as_one_token(policy):
+    vocab = policy.tokenizer.get_vocab()
+    assert all(t in vocab for t in [*SPECIAL_TOKENS, "<|latent_0|>"])
+    assert policy.encode(["<|point_start|>(1,2)<|point_end|>"])[0][0] == vocab["<|point_start|>"]
+    with pytest.raises(ValueError, match="multiple of heads"):
+        build_tiny_policy(CORPUS, hidden_size=10, heads=4)
+
+
+def test_sampled_responses_are_scored_under_the_distribution_they_came_from(policy):
+    prompts = [policy.prompt("task: mine_block:oak_log")] * 3
+    torch.manual_seed(0)
+    responses = sample(policy, prompts, 1.0, max_new_tokens=6, batch_size=2)
+    assert len(responses) == 3 and all(1 <= len(r) <= 6 for r in responses)
+    logp, mask = response_logprobs(policy, policy.encode_prompts(prompts), responses)
+    assert int(mask.sum()) == sum(map(len, responses))
+    assert bool((logp[mask.bool()] <= 0).all()) and bool((logp[~mask.bool()] == 0).all())
+    greedy = sample(policy, prompts[:2], 0.0, max_new_tokens=6)
+    assert greedy[0] == greedy[1]  # temperature 0 is deterministic
+    with pytest.raises(ValueError, match="temperature"):
+        sample(policy, prompts, -1.0, max_new_tokens=4)
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        sample(policy, prompts, 1.0, max_new_tokens=0)
+
+
+def test_a_text_policy_refuses_a_frame(policy):
+    import numpy as np
+
+    with pytest.raises(ValueError, match="text-only"):
+        policy.prompt("obs", np.zeros((8, 8, 3), np.uint8))
+
+
+def test_load_policy_adds_missing_special_tokens_and_names_what_is_wrong(policy, tmp_path: Path):
+    policy.model.save_pretrained(tmp_path)
+    policy.tokenizer.save_pretrained(tmp_path)
+    loaded = load_policy(tmp_path, extra_tokens=["<|latent_0|>", "<|latent_1|>"])
+    assert "<|latent_1|>" in loaded.tokenizer.get_vocab()
+    assert loaded.model.get_input_embeddings().weight.shape[0] == len(loaded.tokenizer)
+    with pytest.raises(FileNotFoundError, match=r"no config\.json"):
+        check_checkpoint(tmp_path / "absent", vision=False)
+    with pytest.raises(ValueError, match="needs a Qwen2-VL checkpoint"):
+        check_checkpoint(tmp_path, vision=True)
