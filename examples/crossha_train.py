@@ -68,10 +68,10 @@ from actionspaces.envs.craftworld import (
     record_expert,
     tasks,
 )
+from actionspaces.evaluation import Answer, Episode, play, summarize
 from actionspaces.grpo import (
     EPS_VERL,
     action_match_reward,
-    episode_success,
     group_advantages,
     policy_loss,
     token_penalized_return,
@@ -643,16 +643,6 @@ def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) ->
 # ====================================================================================================
 
 
-@dataclass
-class Episode:
-    task: str
-    success: float
-    prompts: list[Prompt]
-    responses: list[list[int]]
-    spaces: list[str | None]  # the space executed at each call (None: nothing executable)
-    ticks: int
-
-
 def rollout(
     policy: Policy, episodes: Sequence[tuple[str, int]], temperature: float, cfg: Config, codebook: LatentCodebook
 ) -> list[Episode]:
@@ -660,39 +650,26 @@ def rollout(
     envs = [TextActionEnv(CraftWorld(task, max_ticks=cfg.max_ticks), codebook=codebook, max_calls=cfg.max_calls,
                           controllers=craftworld_controllers(cfg.controllers, codebook=codebook, seed=seed))
             for task, seed in episodes]  # fmt: skip
-    observations = [env.reset(seed=seed)[0]["text"] for env, (_, seed) in zip(envs, episodes, strict=True)]
-    frames = [pov(env, cfg.frame_stride) if cfg.vision else None for env in envs]
-    results = [Episode(task, 0.0, [], [], [], 0) for task, _ in episodes]
-    live = list(range(len(envs)))
-    while live:
-        prompts = [policy.prompt(observations[i], frames[i]) for i in live]
+
+    def observe(env: TextActionEnv, obs: dict[str, Any]) -> Prompt:
+        return policy.prompt(obs["text"], pov(env, cfg.frame_stride) if cfg.vision else None)
+
+    def respond(prompts: list[Prompt]) -> list[Answer]:
         responses = sample(policy, prompts, temperature, cfg)
-        still = []
-        for i, prompt, ids in zip(live, prompts, responses, strict=True):
-            obs, _, terminated, truncated, info = envs[i].step(policy.decode(ids))
-            episode = results[i]
-            episode.prompts.append(prompt)
-            episode.responses.append(ids)
-            episode.spaces.append(info["space"])
-            episode.ticks = info["total_ticks"]
-            episode.success = episode_success(info, episode.task)
-            observations[i] = obs["text"]
-            frames[i] = pov(envs[i], cfg.frame_stride) if cfg.vision else None
-            if not (terminated or truncated):
-                still.append(i)
-        live = still
-    return results
+        return [Answer(policy.decode(ids), len(ids), p, ids) for p, ids in zip(prompts, responses, strict=True)]
+
+    return play(envs, episodes, respond, observe=observe)
 
 
 def call_shares(episodes: Sequence[Episode]) -> dict[str, float]:
     """The share of calls executed in each space (``"none"``: the call had nothing executable)."""
-    calls = [s or "none" for e in episodes for s in e.spaces]
+    calls = [t.space or "none" for e in episodes for t in e.turns]
     return {s: calls.count(s) / len(calls) for s in SPACES}
 
 
 def episode_return(episode: Episode, cfg: Config) -> float:
-    tokens = [len(r) for r in episode.responses]
-    unparsed = sum(space is None for space in episode.spaces)
+    unparsed = sum(t.space is None for t in episode.turns)
+    tokens = [t.tokens for t in episode.turns]
     return token_penalized_return(episode.success, tokens, cfg.token_penalty) - cfg.format_penalty * unparsed
 
 
@@ -706,19 +683,19 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
         jobs = [(str(t), int(s)) for t, s in zip(chosen, seeds, strict=True) for _ in range(cfg.mtrl_group)]
         episodes = rollout(policy, jobs, cfg.temperature, cfg, codebook)
         returns = [episode_return(e, cfg) for e in episodes]
-        rows = [(k, j) for k, e in enumerate(episodes) for j in range(len(e.responses))]
+        rows = [(k, j) for k, e in enumerate(episodes) for j in range(e.calls)]
         scores = torch.tensor([returns[k] for k, _ in rows])
         groups = [k // cfg.mtrl_group for k, _ in rows]
         advantages = trajectory_advantages(scores, groups, [k for k, _ in rows], eps=EPS_VERL)
-        prompts = [episodes[k].prompts[j] for k, j in rows]
-        responses = [episodes[k].responses[j] for k, j in rows]
+        prompts = [episodes[k].turns[j].prompt for k, j in rows]
+        responses = [episodes[k].turns[j].response for k, j in rows]
         metrics = grpo_update(cfg, policy, ref, optimizer, prompts, responses, advantages)
         shares = {f"share_{s}": v for s, v in call_shares(episodes).items() if s != "none"}
         return {
             "success": float(np.mean([e.success for e in episodes])),
             "return": float(np.mean(returns)),
-            "tokens_per_episode": float(np.mean([sum(map(len, e.responses)) for e in episodes])),
-            "calls_per_episode": float(np.mean([len(e.responses) for e in episodes])),
+            "tokens_per_episode": float(np.mean([e.tokens for e in episodes])),
+            "calls_per_episode": float(np.mean([e.calls for e in episodes])),
             **metrics,
             **shares,
         }
@@ -733,34 +710,12 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
 
 def evaluate(policy: Policy, cfg: Config, codebook: LatentCodebook) -> dict[str, Any]:
     """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
-    task_of = {t.id: t for t in tasks("all")}
-    jobs = [(t, 1_000_000 + s) for t in task_of for s in range(cfg.eval_seeds)]
+    registry = tasks("all")
+    jobs = [(t.id, 1_000_000 + s) for t in registry for s in range(cfg.eval_seeds)]
     episodes = rollout(policy, jobs, cfg.eval_temperature, cfg, codebook)
-    summary: dict[str, Any] = {}
-    for split, registry_split in (("ID", "train"), ("OOD", "eval")):
-        for category in (*CATEGORIES, "all"):
-            group = [
-                e
-                for e in episodes
-                if task_of[e.task].split == registry_split and category in ("all", task_of[e.task].category)
-            ]
-            if not group:
-                continue
-            solved = defaultdict(bool)
-            for e in group:
-                solved[e.task] |= e.success > 0
-            tokens = [len(r) for e in group for r in e.responses]
-            summary[f"{split}/{category}"] = {
-                "FT": float(np.mean(list(solved.values()))),
-                "ASR": float(np.mean([e.success for e in group])),
-                "tokens_per_call": float(np.mean(tokens)),
-                "tokens_per_episode": float(np.mean([sum(map(len, e.responses)) for e in group])),
-                "calls_per_episode": float(np.mean([len(e.responses) for e in group])),
-                "ticks_per_episode": float(np.mean([e.ticks for e in group])),
-                "shares": call_shares(group),
-                "episodes": len(group),
-            }
-    return summary
+    splits = {t.id: "ID" if t.split == "train" else "OOD" for t in registry}
+    return summarize(episodes, splits=splits, categories={t.id: t.category for t in registry}, spaces=SPACES,
+                     order=(("ID", "OOD"), CATEGORIES))  # fmt: skip
 
 
 # ====================================================================================================
