@@ -227,3 +227,20 @@ def test_skill_policy_controller_over_minestudio_gets_the_frame():
     text.reset()
     _, _, _, _, info = text.step("Skill: chop a tree")
     assert info["ticks"] == 3 and info["space"] == "language"
+
+
+def test_minestudio_without_player_pos_tracks_the_view_from_the_camera_it_sent():
+    class NoPose(ContractSim):
+        def _info(self):
+            info = super()._info()
+            del info["player_pos"]
+            return info
+
+    env = TextActionEnv(MineStudioEnv("mine_block:oak_log", sim_factory=NoPose))
+    env.reset()
+    env.step("Motion: turn left")
+    state = env.unwrapped.control_state()
+    assert math.isclose(state.yaw, -20.0) and state.pitch == 0.0
+    env.step("Action: move(0, 0) and press(e)")  # a GUI: the camera moves the cursor, not the view
+    env.step("Motion: cursor move right")
+    assert math.isclose(env.unwrapped.control_state().yaw, -20.0)

@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..canonical import CanonicalAction
-from ..state import GUI_PX_PER_DEGREE, ControlState, ViewState
+from ..state import GUI_PX_PER_DEGREE, ControlState, ViewState, wrap_degrees
 from ..task_id import parse_task
 from ..vpt import VPTTokenizer
 
@@ -131,10 +131,10 @@ class MineStudioEnv(gym.Env[dict[str, Any], dict[str, Any]]):
     buttons MineStudio ignored. Observations gain ``pov`` (MineStudio's ``image``).
 
     ``control_state()`` (what the library's controllers read) comes from MineStudio's info: ``isGuiOpen``
-    and the view angles of ``player_pos``. Minecraft does not report the GUI cursor, so the adapter tracks
-    it as Minecraft moves it: to the window's centre when a GUI opens, then by each camera action it sent
-    (2400/360 px per degree, the camera as the simulator received it, clipped to the window of
-    ``render_size``, 640×360 by default).
+    and the view angles of ``player_pos`` (without one, the sum of the camera actions sent outside a GUI).
+    Minecraft does not report the GUI cursor, so the adapter tracks it as Minecraft moves it: to the
+    window's centre when a GUI opens, then by each camera action it sent (2400/360 px per degree, the
+    camera as the simulator received it, clipped to the window of ``render_size``, 640×360 by default).
     """
 
     def __init__(
@@ -175,6 +175,7 @@ class MineStudioEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._succeeded = False
         self._gui_open = False
         self._held = frozenset()
+        self._angles = (0.0, 0.0)
         obs, info = self.sim.reset()
         out = self._info(info, frozenset())
         self._observe(obs, out)
@@ -191,6 +192,9 @@ class MineStudioEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             sent = self.tokenizer.decode(int(sim_action["buttons"][0]), int(sim_action["camera"][0])).camera
         if self._gui_open:
             self._move_cursor(sent)
+        else:  # dead reckoning, for a simulator that does not report player_pos (MinecraftSim does)
+            pitch, yaw = self._angles
+            self._angles = (max(-90.0, min(90.0, pitch + sent[0])), wrap_degrees(yaw + sent[1]))
         self._held = frozenset(act.buttons - UNSUPPORTED_KEYS)
         obs, reward, terminated, truncated, info = self.sim.step(sim_action)
         out = self._info(info, unsupported)
