@@ -12,7 +12,7 @@ controllers (exact segmentation, scripted skills) are its oracles, in
 from typing import Any
 
 from ..spaces import GroundingSpace, MotionSpace, RawSpace
-from .base import Controller, Execution, control_state_of, execute, release_first, state_reader
+from .base import Controller, Execution, execute, release_first, state_reader
 from .grounding import GroundingController, PointingPolicy
 from .latent import LatentCodebook, LatentController
 from .simple import MotionController, RawController
@@ -29,7 +29,6 @@ __all__ = [
     "RawController",
     "SkillPolicy",
     "SkillPolicyController",
-    "control_state_of",
     "default_controllers",
     "execute",
     "release_first",

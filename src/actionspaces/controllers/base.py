@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from ..canonical import CanonicalAction
 from ..state import ControlState
 
-__all__ = ["Controller", "Execution", "control_state_of", "execute", "release_first", "state_reader"]
+__all__ = ["Controller", "Execution", "execute", "release_first", "state_reader"]
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -70,15 +70,6 @@ def release_first(state: ControlState, action: CanonicalAction) -> CanonicalActi
     if action.buttons & state.held_keys & edge_keys:
         return CanonicalAction()
     return None
-
-
-def control_state_of(env: gym.Env[Any, Any]) -> ControlState:
-    """The :class:`ControlState` of ``env``, looked up through gymnasium wrappers.
-
-    Raises:
-        TypeError: ``env`` has no ``control_state()`` (it does not provide the controllers' state protocol).
-    """
-    return state_reader(env)()
 
 
 def state_reader(env: gym.Env[Any, Any]) -> Callable[[], ControlState]:

@@ -144,6 +144,7 @@ def text_env_rollout_func(
             raise ValueError("text_env_rollout_func needs a tokenizer with a chat template (the turns are chat turns)")
         step = generate(trainer)
         eos = _eos(tokenizer)
+        turn_ends = _turn_ends(tokenizer)  # rendered once: they depend on the template only
         episodes: list[_Episode] = []
         for prompt in prompts:  # each arrives num_generations times: one episode per arrival
             spec = parse_episode_prompt(prompt)
@@ -172,7 +173,8 @@ def text_env_rollout_func(
                 if terminated or truncated or _turn == max_turns - 1:
                     episode.env.close()
                     continue
-                env_ids = _next_turn(tokenizer, episode, text, read(obs), ended=bool(ids) and ids[-1] in eos)
+                ended = bool(ids) and ids[-1] in eos
+                env_ids = _next_turn(tokenizer, episode, text, read(obs), turn_end=turn_ends[ended])
                 episode.completion += env_ids
                 episode.mask += [0] * len(env_ids)
                 episode.logprobs += [0.0] * len(env_ids)
@@ -227,21 +229,29 @@ def _eos(tokenizer: Any) -> set[int]:
     return ids | ({end} if isinstance(end, int) else set())
 
 
-def _turn_end(tokenizer: Any) -> str:
-    """What the chat template writes after an assistant answer (``<|im_end|>\\n`` for Qwen's)."""
+def _turn_ends(tokenizer: Any) -> dict[bool, str]:
+    """What the chat template writes after an assistant answer (``<|im_end|>\\n`` for Qwen's).
+
+    Keyed by whether the model already wrote its end-of-turn token: then that token is its own and not repeated.
+    """
     sentinel = "\u2063answer\u2063"
     text = tokenizer.apply_chat_template(
         [{"role": "user", "content": "x"}, {"role": "assistant", "content": sentinel}], tokenize=False
     )
-    return str(text).partition(sentinel)[2]
+    tail = str(text).partition(sentinel)[2]
+    after_eos = tail
+    for token in ("<|im_end|>", tokenizer.eos_token or ""):
+        if token and tail.startswith(token):
+            after_eos = tail[len(token) :]
+            break
+    return {False: tail, True: after_eos}
 
 
-def _next_turn(tokenizer: Any, episode: _Episode, answer: str, observation: str, *, ended: bool) -> list[int]:
+def _next_turn(tokenizer: Any, episode: _Episode, answer: str, observation: str, *, turn_end: str) -> list[int]:
     """The env's tokens between the model's answer and its next one: the turn's end, the observation, the prompt.
 
     Rendered by the chat template (the conversation with and without the new user turn), so they are
-    exactly what the template writes; when the model stopped with its end-of-turn token, that token is
-    its own and not repeated.
+    exactly what the template writes.
     """
     episode.messages.append({"role": "assistant", "content": answer})
     before = tokenizer.apply_chat_template(episode.messages, tokenize=False)
@@ -249,12 +259,6 @@ def _next_turn(tokenizer: Any, episode: _Episode, answer: str, observation: str,
     after = tokenizer.apply_chat_template(episode.messages, tokenize=False, add_generation_prompt=True)
     if not after.startswith(before):
         raise ValueError(
-            "the chat template rewrites earlier turns when one is added; multi-turn rollouts need it not to"
+            "the chat template rewrites earlier turns when a turn is added: multi-turn rollouts need it not to"
         )
-    tail = _turn_end(tokenizer)
-    if ended:
-        for token in ("<|im_end|>", tokenizer.eos_token or ""):
-            if token and tail.startswith(token):
-                tail = tail[len(token) :]
-                break
-    return _ids(tokenizer(tail + str(after)[len(before) :], add_special_tokens=False)["input_ids"])
+    return _ids(tokenizer(turn_end + str(after)[len(before) :], add_special_tokens=False)["input_ids"])

@@ -129,14 +129,11 @@ class OracleGroundingController(GroundingController):
         super().start(action, state)
 
     def start_world(self, command: GroundingCommand, px: float, py: float, state: ControlState) -> None:
-        """The object at the point in the exact segmentation; its absolute direction when there is none."""
+        """The object at the point in the exact segmentation; the point's direction when there is none."""
         env = _privileged(state, type(self).__name__)
         self._target = env.object_at(px, py)
-        if self._target is None:  # nothing there: remember the absolute direction of the point
-            p, f = env.world.player, env.camera.focal
-            yaw = math.degrees(math.atan2(px - env.camera.width / 2, f))
-            pitch = math.degrees(math.atan2(py - env.camera.height / 2, f))
-            self._direction = (p.pitch + pitch, p.yaw + yaw)
+        if self._target is None:  # nothing there: turn towards the point, as the library's controller does
+            super().start_world(command, px, py, state)
 
     def world_step(self, state: ControlState, verb: str, out_of_budget: bool) -> tuple[CanonicalAction, bool]:
         """Pursue the object: turn to it, walk into reach, mine or attack until the simulator removes it."""
@@ -148,7 +145,7 @@ class OracleGroundingController(GroundingController):
             if self._direction is None:
                 return CanonicalAction(), True
             pitch, yaw = self._direction
-            return self._turn(p.pitch, p.yaw, pitch, yaw, set(), done_when_aimed=True, out=out_of_budget)
+            return self._turn(state, pitch, yaw, set(), done_when_aimed=True, out=out_of_budget)
         point = world.aim_point(target.cell if target.cell is not None else cast(int, target.mob_id))
         if point is None or (target.cell is not None and world.blocks.get(target.cell) != target.name):
             return CanonicalAction(), True  # gone: mined or killed
@@ -160,12 +157,12 @@ class OracleGroundingController(GroundingController):
         on_target = hit is not None and hit.cell == target.cell and hit.mob_id == target.mob_id
         buttons: set[Button] = set()
         if verb == "move_to":
-            return self._turn(p.pitch, p.yaw, pitch, yaw, buttons, done_when_aimed=True, out=out_of_budget)
+            return self._turn(state, pitch, yaw, buttons, done_when_aimed=True, out=out_of_budget)
         if verb == "approach":
             if distance <= self.approach_distance:
                 return CanonicalAction(), True
             buttons.add("forward")
-            return self._turn(p.pitch, p.yaw, pitch, yaw, buttons, done_when_aimed=False, out=out_of_budget)
+            return self._turn(state, pitch, yaw, buttons, done_when_aimed=False, out=out_of_budget)
         if on_target:
             if verb == "right_click":
                 tick = CanonicalAction(buttons=frozenset({"use"}))
@@ -176,24 +173,13 @@ class OracleGroundingController(GroundingController):
             buttons.add("forward")
             if distance > 4.0:
                 buttons.add("sprint")
-        return self._turn(p.pitch, p.yaw, pitch, yaw, buttons, done_when_aimed=False, out=out_of_budget)
+        return self._turn(state, pitch, yaw, buttons, done_when_aimed=False, out=out_of_budget)
 
     def _turn(
-        self,
-        pitch: float,
-        yaw: float,
-        to_pitch: float,
-        to_yaw: float,
-        buttons: set[Button],
-        *,
-        done_when_aimed: bool,
-        out: bool,
+        self, state: ControlState, pitch: float, yaw: float, buttons: set[Button], *, done_when_aimed: bool, out: bool
     ) -> tuple[CanonicalAction, bool]:
-        limit = self.grounding.max_turn_deg
-        dp = max(-limit, min(limit, to_pitch - pitch))
-        dy = max(-limit, min(limit, wrap_degrees(to_yaw - yaw)))
-        aimed = abs(to_pitch - pitch) <= limit and abs(wrap_degrees(to_yaw - yaw)) <= limit
-        return CanonicalAction(buttons=frozenset(buttons), camera=(dp, dy)), (done_when_aimed and aimed) or out
+        camera, aimed = self.turn_towards(state, pitch, yaw)
+        return CanonicalAction(buttons=frozenset(buttons), camera=camera), (done_when_aimed and aimed) or out
 
 
 class OracleSkillController(Controller[LanguageAction]):
