@@ -131,3 +131,14 @@ def test_available_cores_follows_the_affinity_mask() -> None:
         assert available_cores() == len(os.sched_getaffinity(0))
     assert available_cores() >= 1
     json.dumps(available_cores())
+
+
+@pytest.mark.parametrize("name", ["..", "../outside", "a/b", ".hidden"])
+def test_a_checkpoint_name_never_reaches_outside_its_root(tmp_path: Path, name: str) -> None:
+    root = tmp_path / "checkpoints"
+    ckpt = Checkpoints(root)
+    with pytest.raises(ValueError, match="not a plain name"):
+        ckpt.save(name, _write("x"), {"iteration": 1})
+    with pytest.raises(ValueError, match="not a plain name"):
+        ckpt.resume(name, _load)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

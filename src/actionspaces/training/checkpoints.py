@@ -27,13 +27,14 @@ Examples:
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .rundir import RunFileError, read_json, write_atomic
+from .rundir import RUN_NAME_PATTERN, RunFileError, read_json, write_atomic
 
 __all__ = ["PROGRESS_FILE", "Checkpoints"]
 
@@ -49,7 +50,13 @@ class Checkpoints:
         self.root = Path(root)
 
     def path(self, name: str) -> Path:
-        """The directory of the current checkpoint ``name``."""
+        """The directory of the current checkpoint ``name``.
+
+        Raises:
+            ValueError: ``name`` is not a plain name (so nothing outside ``root`` is ever written or removed).
+        """
+        if not isinstance(name, str) or not re.fullmatch(RUN_NAME_PATTERN, name):
+            raise ValueError(f"checkpoint name {name!r} is not a plain name (letters, digits, '_', '-', '.')")
         return self.root / name
 
     def _candidates(self, name: str) -> list[Path]:
