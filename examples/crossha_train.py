@@ -40,10 +40,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import json
 import math
-import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -55,7 +54,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tqdm.auto import tqdm
 
-from actionspaces import ChainSpace, LatentSpace, RawSpace, ViewState
+from actionspaces import ChainSpace, LatentSpace, RawSpace, ViewState, training
 from actionspaces.controllers import LatentCodebook
 from actionspaces.decoding import GrammarConstraint
 from actionspaces.envs import CraftWorld, TextActionEnv
@@ -73,28 +72,17 @@ from actionspaces.grpo import (
     EPS_VERL,
     action_match_reward,
     group_advantages,
-    policy_loss,
     token_penalized_return,
     trajectory_advantages,
 )
 from actionspaces.registry import default_spaces, space_entry, text_order
-from actionspaces.training import (
-    PROGRESS_FILE,
-    RUN_NAME_PATTERN,
-    Checkpoints,
-    RunFileError,
-    append_jsonl,
-    create_run,
-    read_json,
-    read_jsonl,
-    remove_run,
-    run_directory,
-    set_torch_threads,
-    write_atomic,
-)
-from actionspaces.training.policy import Encoded, Policy, Prompt, check_checkpoint, load_policy, response_logprobs
+from actionspaces.reporting import plot_curves, plot_space_shares, results_markdown
+from actionspaces.training import RUN_NAME_PATTERN, set_torch_threads
+from actionspaces.training.policy import Policy, Prompt, check_checkpoint, load_policy
 from actionspaces.training.policy import sample as sample_responses
+from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
 from actionspaces.training.tiny import build_tiny_policy
+from actionspaces.training.updates import Demonstration, grpo_update, sft_step
 
 # ====================================================================================================
 # Configuration: every hyper-parameter, one preset per budget. Values in comments are the paper's
@@ -318,125 +306,14 @@ def sample(policy: Policy, prompts: Sequence[Prompt], temperature: float, cfg: C
 
 
 # ====================================================================================================
-# Runs: checkpoints after every iteration, so that --resume loses at most the iteration in flight.
+# Runs: every stage checkpoints after each iteration (actionspaces.training.stages), so that --resume
+# loses at most the iteration in flight; the codebook rides in every checkpoint.
 # ====================================================================================================
 
 
-class Run:
-    """``runs/<name>/``: config, checkpoints, metrics, evaluations and results of one run.
-
-    Checkpoints keep the previous one of each stage (``actionspaces.training.Checkpoints``): a file that a
-    kill or a full disk left truncated is reported by name and the run resumes from the one before.
-    """
-
-    def __init__(
-        self, root: Path, cfg: Config, codebook: LatentCodebook, device: torch.device, tensorboard: bool
-    ) -> None:
-        self.dir, self.cfg, self.codebook, self.device = root, cfg, codebook, device
-        self.checkpoints = Checkpoints(root / "checkpoints")
-        self.metrics_path = root / "metrics.jsonl"
-        self.writer = None
-        if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError as err:
-                raise SystemExit("--tensorboard needs the tensorboard package: pip install tensorboard") from err
-            self.writer = SummaryWriter(str(root / "tensorboard"))
-
-    def save(self, name: str, policy: Policy, optimizer: torch.optim.Optimizer | None, progress: dict) -> None:
-        def write(directory: Path) -> None:
-            policy.model.save_pretrained(directory)
-            policy.tokenizer.save_pretrained(directory)
-            if policy.images is not None:
-                policy.images.save_pretrained(directory)
-            # the RNG state is not saved: every iteration re-seeds from (seed, stage, iteration) before it draws
-            torch.save({"optimizer": optimizer.state_dict() if optimizer else None}, directory / "trainer_state.pt")
-            self.codebook.save(directory / "codebook.json")
-
-        self.checkpoints.save(name, write, progress)
-
-    def resume(self, name: str) -> tuple[dict[str, Any], Policy, dict[str, Any] | None] | None:
-        """``(progress, policy, optimizer state)`` of the newest checkpoint of a stage that loads, or ``None``."""
-
-        def load(directory: Path) -> tuple[Policy, dict[str, Any] | None]:
-            policy = checkpoint_policy(directory, self.codebook, self.device, vision=self.cfg.vision)
-            if read_json(directory / PROGRESS_FILE)["done"]:
-                return policy, None  # a finished stage needs no optimizer
-            # weights only: the file holds tensors and plain containers, nothing to unpickle
-            return policy, torch.load(directory / "trainer_state.pt", weights_only=True)["optimizer"]
-
-        found = self.checkpoints.resume(name, load)
-        if found is None:
-            return None
-        progress, (policy, optimizer_state) = found
-        return progress, policy, optimizer_state
-
-    def log(self, stage: str, iteration: int, metrics: dict[str, float]) -> None:
-        line = {"stage": stage, "iteration": iteration, **{k: round(float(v), 6) for k, v in metrics.items()}}
-        append_jsonl(self.metrics_path, line)
-        shown = "  ".join(f"{k} {v:.4g}" for k, v in list(metrics.items())[:7])
-        tqdm.write(f"[{stage} {iteration + 1}] {shown}")
-        if self.writer is not None:
-            for key, value in metrics.items():
-                self.writer.add_scalar(f"{stage}/{key}", value, iteration)
-
-    def metrics(self) -> list[dict[str, Any]]:
-        return read_jsonl(self.metrics_path)
-
-    def forget(self, stage: str, from_iteration: int) -> None:
-        """Drop metric lines of iterations that a resumed stage will run again."""
-        if not self.metrics_path.exists():
-            return
-        kept = [m for m in self.metrics() if not (m["stage"] == stage and m["iteration"] >= from_iteration)]
-        write_atomic(self.metrics_path, "".join(json.dumps(m) + "\n" for m in kept))
-
-    def cached(self, kind: str, name: str, compute: Callable[[], Any]) -> Any:
-        """A JSON artefact (a dataset, an evaluation) computed once per run (again if its file is damaged)."""
-        path = self.dir / kind / f"{name}.json"
-        if path.is_file():
-            try:
-                return read_json(path)
-            except RunFileError as err:
-                tqdm.write(f"{err}: computing it again")
-        value = compute()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(value))
-        return value
-
-
-Step = Callable[[Policy, torch.optim.Optimizer, int, "Policy | None"], dict[str, float]]
-
-
-def train_stage(run: Run, name: str, parent: Policy, iterations: int, lr: float, step: Step, kl: bool) -> Policy:
-    """Run ``step`` for ``iterations`` iterations from ``parent``, checkpointing after each (or resume)."""
-    resumed = run.resume(name)
-    if resumed is not None and resumed[0]["done"]:
-        return replace(resumed[1], constraint=parent.constraint)
-    reference = parent if kl else None  # the frozen policy the KL term keeps close to
-    if resumed is None:
-        policy, start = parent.copy(), 0
-    else:
-        policy, start = replace(resumed[1], constraint=parent.constraint), resumed[0]["iteration"]
-    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=lr, weight_decay=0.01)
-    if resumed is not None and resumed[2] is not None:
-        optimizer.load_state_dict(resumed[2])
-    run.forget(name, start)
-    for it in tqdm(range(start, iterations), desc=name, initial=start, total=iterations, leave=False):
-        seed_everything(run.cfg.seed, name, it)
-        metrics = step(policy, optimizer, it, reference)
-        run.log(name, it, metrics)
-        run.save(name, policy, optimizer, {"iteration": it + 1, "done": it + 1 == iterations})
-    if iterations == 0:
-        run.save(name, policy, optimizer, {"iteration": 0, "done": True})
-    return policy
-
-
-def seed_everything(seed: int, stage: str, iteration: int) -> None:
-    """Each iteration draws from its own seed, so a resumed run repeats what the killed one would have done."""
-    value = (seed * 1_000_003 + sum(map(ord, stage)) * 7919 + iteration) % 2**32
-    random.seed(value)
-    np.random.seed(value)
-    torch.manual_seed(value)
+def training_run(root: Path, cfg: Config, codebook: LatentCodebook, device: torch.device, tb: bool) -> TrainingRun:
+    return TrainingRun(root, load=lambda d: checkpoint_policy(d, codebook, device, vision=cfg.vision),
+                       attach=lambda d: codebook.save(d / "codebook.json"), tensorboard=tb)  # fmt: skip
 
 
 # ====================================================================================================
@@ -475,88 +352,12 @@ def under_grammar(policy: Policy, grammars: Grammars | None, pipeline: str) -> P
 Example = tuple[Context, str]  # a decision point and the response to learn there
 
 
-def sft_step(cfg: Config, examples: Sequence[Example]) -> Step:
-    """``sft_steps_per_iter`` AdamW steps of next-token loss on the responses (prompt tokens masked)."""
-    if not examples:
-        raise ValueError("SFT needs at least one example")
-
-    encoded: list[tuple[Encoded, list[int]]] = []  # tokenized (and frames patchified) once, on the first step
-
-    def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, _: Policy | None) -> dict[str, float]:
-        if not encoded:
-            prompts = policy.encode_prompts([policy.prompt(c.prompt, c.frame) for c, _ in examples])
-            responses = policy.encode([response for _, response in examples])
-            encoded.extend((p, [*r, policy.tokenizer.eos_token_id]) for p, r in zip(prompts, responses, strict=True))
-        policy.model.train()
-        losses = []
-        for _ in range(cfg.sft_steps_per_iter):
-            batch = [encoded[i] for i in np.random.randint(len(encoded), size=cfg.sft_batch)]
-            logp, mask = response_logprobs(policy, [p for p, _ in batch], [r for _, r in batch])
-            loss = -(logp * mask).sum() / mask.sum()
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
-            optimizer.step()
-            losses.append(loss.item())
-        return {"loss": float(np.mean(losses))}
-
-    return step
-
-
-def sft(run: Run, name: str, parent: Policy, examples: Sequence[Example], steps: int) -> Policy:
-    cfg = run.cfg
-    return train_stage(
-        run, name, parent, math.ceil(steps / cfg.sft_steps_per_iter), cfg.sft_lr, sft_step(cfg, examples), kl=False
-    )
-
-
-# ====================================================================================================
-# GRPO update shared by both RL stages: PPO-clip, token-mean, k3 KL to the stage's starting policy.
-# ====================================================================================================
-
-
-def grpo_update(
-    cfg: Config,
-    policy: Policy,
-    reference: Policy | None,
-    optimizer: torch.optim.Optimizer,
-    prompts: Sequence[Prompt],
-    responses: Sequence[list[int]],
-    advantages: torch.Tensor,
-) -> dict[str, float]:
-    """One epoch over the rollouts in ``cfg.minibatches`` mini-batches (old log-probs from before the epoch)."""
-    prompt_ids = policy.encode_prompts(prompts)
-    order = np.random.permutation(len(prompts))
-    batches = [b for b in np.array_split(order, cfg.minibatches) if len(b)]
-    # the grammar's masks before each response token, replayed once for the old, new and reference passes
-    replayed = policy.constraint.replay_masks(responses) if policy.constraint is not None else None
-    masks = [replayed[torch.as_tensor(b)] if replayed is not None else None for b in batches]
-    with torch.no_grad():
-        policy.model.eval()
-        old = [response_logprobs(policy, [prompt_ids[i] for i in b], [responses[i] for i in b],
-                                 m)[0] for b, m in zip(batches, masks, strict=True)]  # fmt: skip
-    policy.model.train()
-    totals: dict[str, float] = defaultdict(float)
-    for b, old_logp, m in zip(batches, old, masks, strict=True):
-        p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
-        logp, mask = response_logprobs(policy, p, r, m)
-        ref_logp = None
-        if reference is not None and cfg.kl_coef > 0:
-            with torch.no_grad():
-                ref_logp = response_logprobs(reference, p, r, m)[0]
-        loss, metrics = policy_loss(
-            logp, old_logp, advantages[b].to(policy.device), mask,
-            clip_low=cfg.clip, dual_clip=3.0, ref_logp=ref_logp, beta=cfg.kl_coef if ref_logp is not None else 0.0,
-            kl_estimator="low_var_kl", kl_clamp="verl", aggregation="token-mean",
-        )  # fmt: skip
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
-        optimizer.step()
-        for key in ("pg_loss", "kl", "clip_frac"):
-            if key in metrics:
-                totals[key] += float(metrics[key]) / len(batches)
-    return dict(totals)
+def sft(run: TrainingRun, cfg: Config, name: str, parent: Policy, examples: Sequence[Example], steps: int) -> Policy:
+    """``steps`` AdamW steps of next-token loss on the responses (prompt tokens masked), checkpointed."""
+    demos = [Demonstration(c.prompt, response, c.frame) for c, response in examples]
+    step = sft_step(demos, steps=cfg.sft_steps_per_iter, batch=cfg.sft_batch)
+    return train_stage(run, name, parent, math.ceil(steps / cfg.sft_steps_per_iter), lr=cfg.sft_lr, step=step,
+                       seed=cfg.seed)  # fmt: skip
 
 
 # ====================================================================================================
@@ -614,7 +415,8 @@ def strl_step(cfg: Config, contexts: Sequence[Context]) -> Step:
         texts = [policy.decode(r) for r in responses]
         rewards = torch.tensor([g_match(t, c) for t, c in zip(texts, group, strict=True)])
         advantages = group_advantages(rewards, cfg.strl_group, eps=EPS_VERL)
-        metrics = grpo_update(cfg, policy, ref, optimizer, prompts, responses, advantages)
+        metrics = grpo_update(policy, optimizer, prompts, responses, advantages, reference=ref,
+                              minibatches=cfg.minibatches, clip=cfg.clip, kl_coef=cfg.kl_coef)  # fmt: skip
         return {"reward": rewards.mean().item(), "tokens": float(np.mean([len(r) for r in responses])), **metrics}
 
     return step
@@ -689,7 +491,8 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
         advantages = trajectory_advantages(scores, groups, [k for k, _ in rows], eps=EPS_VERL)
         prompts = [episodes[k].turns[j].prompt for k, j in rows]
         responses = [episodes[k].turns[j].response for k, j in rows]
-        metrics = grpo_update(cfg, policy, ref, optimizer, prompts, responses, advantages)
+        metrics = grpo_update(policy, optimizer, prompts, responses, advantages, reference=ref,
+                              minibatches=cfg.minibatches, clip=cfg.clip, kl_coef=cfg.kl_coef)  # fmt: skip
         shares = {f"share_{s}": v for s, v in call_shares(episodes).items() if s != "none"}
         return {
             "success": float(np.mean([e.success for e in episodes])),
@@ -775,88 +578,18 @@ def findings(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_report(run: Run, results: dict[str, Any]) -> None:
+def write_report(run: TrainingRun, cfg: Config, results: dict[str, Any]) -> None:
     """``results.json``, ``results.md`` and ``curves.png`` / ``spaces.png``."""
     facts = findings(results)
-    (run.dir / "results.json").write_text(json.dumps({"models": results, "findings": facts}, indent=1))
-    cats = [c for c in CATEGORIES]
-    md = [f"# CrossHA on CraftWorld: run `{run.cfg.name}`\n"]
-    for split in ("ID", "OOD"):
-        md.append(f"\n## {split} tasks: FT / ASR\n")
-        md.append("| Model | All FT | All ASR | " + " | ".join(f"{c} FT | {c} ASR" for c in cats) + " |")
-        md.append("|---" * (3 + 2 * len(cats)) + "|")
-        for model, label in ROWS.items():
-            if model in results:
-                row = results[model]
-                cells = [f"{row[f'{split}/{k}']['FT']:.2f} | {row[f'{split}/{k}']['ASR']:.2f}" for k in ("all", *cats)]
-                md.append(f"| {label} | " + " | ".join(cells) + " |")
-    md.append("\n## Cost per episode (all tasks)\n")
-    md.append("| Model | tokens/episode | tokens/call | calls/episode | ticks/episode |")
-    md.append("|---|---|---|---|---|")
-    for model, label in ROWS.items():
-        if model in results:
-            r = [results[model][f"{s}/all"] for s in ("ID", "OOD")]
-            mean = {k: np.mean([x[k] for x in r]) for k in r[0] if k not in ("shares",)}
-            md.append(f"| {label} | {mean['tokens_per_episode']:.1f} | {mean['tokens_per_call']:.1f} | "
-                      f"{mean['calls_per_episode']:.1f} | {mean['ticks_per_episode']:.1f} |")  # fmt: skip
-    md.append("\n## Action-space shares of calls, per category (ID + OOD)\n")
-    md.append("| Model | category | " + " | ".join(SPACES) + " |")
-    md.append("|---|---" + "|---" * len(SPACES) + "|")
-    for model in ("mix", "cs2", "crossha", "nostrl_mtrl"):
-        if model in results:
-            for c in cats:
-                shares = [results[model][f"{s}/{c}"]["shares"] for s in ("ID", "OOD")]
-                md.append(
-                    f"| {ROWS[model]} | {c} | "
-                    + " | ".join(f"{np.mean([x[s] for x in shares]):.2f}" for s in SPACES)
-                    + " |"
-                )
-    md.append("\n## Findings (as measured)\n")
-    md += [f"- {line}" for line in facts]
-    (run.dir / "results.md").write_text("\n".join(md) + "\n")
-    plot(run, results)
-
-
-def plot(run: Run, results: dict[str, Any]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = run.metrics()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for stage in dict.fromkeys(m["stage"] for m in metrics):
-        rows = [m for m in metrics if m["stage"] == stage]
-        if "success" in rows[0]:
-            x = [m["iteration"] + 1 for m in rows]
-            axes[0].plot(x, [m["success"] for m in rows], label=stage)
-            axes[1].plot(x, [m["tokens_per_episode"] for m in rows], label=stage)
-        elif "reward" in rows[0]:
-            axes[2].plot([m["iteration"] + 1 for m in rows], [m["reward"] for m in rows], label=stage)
-    for ax, title in zip(
-        axes, ("MTRL success per iteration", "MTRL tokens per episode", "STRL reward 1{g=g*}"), strict=True
-    ):
-        ax.set_title(title)
-        ax.set_xlabel("iteration")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(run.dir / "curves.png", dpi=100)
-    plt.close(fig)
-
-    models = [m for m in ROWS if m in results]
-    fig, axes = plt.subplots(1, len(CATEGORIES), figsize=(5 * len(CATEGORIES), 5), sharey=True)
-    for ax, category in zip(axes, CATEGORIES, strict=True):
-        bottom = np.zeros(len(models))
-        for space in SPACES:
-            share = np.array([np.mean([results[m][f"{s}/{category}"]["shares"][space] for s in ("ID", "OOD")])
-                              for m in models])  # fmt: skip
-            ax.barh(models, share, left=bottom, label=space)
-            bottom += share
-        ax.set_title(f"{category}: share of calls per space")
-    axes[-1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(run.dir / "spaces.png", dpi=100)
-    plt.close(fig)
+    (run.root / "results.json").write_text(json.dumps({"models": results, "findings": facts}, indent=1))
+    md = results_markdown(results, title=f"CrossHA on CraftWorld: run `{cfg.name}`", rows=ROWS,
+                          categories=CATEGORIES, spaces=SPACES, share_models=("mix", "cs2", "crossha", "nostrl_mtrl"),
+                          findings=facts)  # fmt: skip
+    (run.root / "results.md").write_text(md)
+    panels = [("success", "MTRL success per iteration"), ("tokens_per_episode", "MTRL tokens per episode"),
+              ("reward", "STRL reward 1{g=g*}")]  # fmt: skip
+    plot_curves(run.metrics(), panels, run.root / "curves.png")
+    plot_space_shares(results, models=list(ROWS), categories=CATEGORIES, spaces=SPACES, path=run.root / "spaces.png")
 
 
 # ====================================================================================================
@@ -882,7 +615,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     # 0. data: the codebook, then D_mix and the single-space datasets, from the same expert episodes
     episodes = record_episodes(range(cfg.expert_seeds))
     codebook = run_codebook(root / "codebook.json", episodes, cfg.codebook_size)
-    run = Run(root, cfg, codebook, device, tensorboard)
+    run = training_run(root, cfg, codebook, device, tensorboard)
     stride = cfg.frame_stride if cfg.vision else None
     data = {p: expert_contexts(episodes, codebook, p, stride) for p in (PIPELINES if cfg.baselines else ("mixed",))}
     d_mix = data["mixed"]
@@ -895,14 +628,14 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     if cfg.model is not None:
         base = checkpoint_policy(cfg.model, codebook, device, vision=cfg.vision)
     elif (resumed := run.resume("base")) is not None:
-        base = resumed[1]
+        base = resumed.policy
     else:
         base = tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
         run.save("base", base, None, {"iteration": 0, "done": True})
     grammars = build_grammars(base, codebook) if cfg.constrained else None
 
     # 1. mixed-space SFT on D_mix -> M_mix
-    m_mix = sft(run, "mix", under_grammar(base, grammars, "mixed"), examples(d_mix), cfg.sft_steps)
+    m_mix = sft(run, cfg, "mix", under_grammar(base, grammars, "mixed"), examples(d_mix), cfg.sft_steps)
 
     # 2. STRL. (a) rejection sampling in every space, rebalanced, SFT -> M_cs1
     rl_contexts = strl_contexts(d_mix)
@@ -913,40 +646,54 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     accepted = run.cached("data", "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg, grammars))
     tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space")
     kept = [(picked[k], text) for k, text in accepted["examples"]]
-    m_cs1 = sft(run, "cs1", m_mix, examples(d_mix) + kept, cfg.finetune_steps)
+    m_cs1 = sft(run, cfg, "cs1", m_mix, examples(d_mix) + kept, cfg.finetune_steps)
     # (b) single-step GRPO with 1{g(a) = g(a*)} -> M_strl
-    m_strl = train_stage(run, "strl", m_cs1, cfg.strl_iters, cfg.rl_lr, strl_step(cfg, rl_contexts), kl=True)
+    m_strl = train_stage(
+        run, "strl", m_cs1, cfg.strl_iters, lr=cfg.rl_lr, step=strl_step(cfg, rl_contexts), seed=cfg.seed, kl=True
+    )
     # (c) self-training relabel: adopt M_strl's answer where it is equivalent, SFT -> M_cs2
     relabelled = run.cached("data", "relabelled", lambda: relabel(m_strl, d_mix, cfg))
     tqdm.write(f"relabel: adopted {relabelled['adopted']} of {relabelled['total']}")
-    m_cs2 = sft(run, "cs2", m_strl, [(d_mix[k][0], text) for k, text in relabelled["examples"]], cfg.finetune_steps)
+    relabelled_examples = [(d_mix[k][0], text) for k, text in relabelled["examples"]]
+    m_cs2 = sft(run, cfg, "cs2", m_strl, relabelled_examples, cfg.finetune_steps)
 
     # 3. MTRL: multi-turn GRPO with success - lambda * tokens -> CrossHA
     mtrl = mtrl_step(cfg, codebook)
     models = {"mix": m_mix, "cs1": m_cs1, "strl": m_strl, "cs2": m_cs2}
-    models["crossha"] = train_stage(run, "crossha", m_cs2, cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True)
+    models["crossha"] = train_stage(
+        run, "crossha", m_cs2, cfg.mtrl_iters, lr=cfg.rl_lr, step=mtrl, seed=cfg.seed, kl=True
+    )
 
     # 4. baselines, same budgets: single-space SFT then MTRL; CrossHA without STRL (M_mix straight into MTRL)
     if cfg.baselines:
         for space in ("raw", "grounding", "motion"):
             models[f"{space}_sft"] = sft(
-                run, f"{space}_sft", under_grammar(base, grammars, space), examples(data[space]), cfg.sft_steps
+                run, cfg, f"{space}_sft", under_grammar(base, grammars, space), examples(data[space]), cfg.sft_steps
             )
             models[f"{space}_mtrl"] = train_stage(
-                run, f"{space}_mtrl", models[f"{space}_sft"], cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True
+                run,
+                f"{space}_mtrl",
+                models[f"{space}_sft"],
+                cfg.mtrl_iters,
+                lr=cfg.rl_lr,
+                step=mtrl,
+                seed=cfg.seed,
+                kl=True,
             )
-        models["nostrl_mtrl"] = train_stage(run, "nostrl_mtrl", m_mix, cfg.mtrl_iters, cfg.rl_lr, mtrl, kl=True)
+        models["nostrl_mtrl"] = train_stage(
+            run, "nostrl_mtrl", m_mix, cfg.mtrl_iters, lr=cfg.rl_lr, step=mtrl, seed=cfg.seed, kl=True
+        )
 
     # 5. evaluation of every model on every task
     results = {}
     for name in tqdm([m for m in ROWS if m in models], desc="evaluate", leave=False):
-        seed_everything(cfg.seed, "eval/" + name, 0)
+        seed_iteration(cfg.seed, "eval/" + name, 0)
         results[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, codebook))
         r = results[name]
         tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
                    f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
-    write_report(run, results)
-    tqdm.write(f"done in {time.perf_counter() - started:.0f} s: {run.dir / 'results.md'}")
+    write_report(run, cfg, results)
+    tqdm.write(f"done in {time.perf_counter() - started:.0f} s: {run.root / 'results.md'}")
     return results
 
 
@@ -956,44 +703,6 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
 
 Preset = Enum("Preset", {name: name for name in PRESETS}, type=str)  # type: ignore[misc]
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
-
-
-def open_run(runs_dir: Path, cfg: Config, *, resume: bool, overwrite: bool) -> Path:
-    """``runs_dir/<name>``, ready for ``cfg``: new, resumed (same config) or, with ``overwrite``, started again.
-
-    The name stays inside ``runs_dir`` and ``overwrite`` removes only a directory a run wrote.
-    """
-    try:
-        root = run_directory(runs_dir, cfg.name)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
-    saved = root / "config.json"
-    if overwrite:
-        try:
-            remove_run(root)  # only a directory a run wrote: never anything else under that name
-        except PermissionError as err:
-            raise typer.BadParameter(str(err)) from err
-    elif saved.is_file():
-        if not resume:
-            raise typer.BadParameter(f"{root} exists: pass --resume to continue it or --overwrite to start again")
-        try:
-            previous = Config.model_validate(read_json(saved))
-        except (RunFileError, ValidationError) as err:
-            raise typer.BadParameter(
-                f"cannot resume {root}: its config.json is unreadable ({err}); restore the file, or pass --overwrite "
-                "to start again"
-            ) from err
-        if previous != cfg:
-            changed = sorted(k for k in Config.model_fields if getattr(previous, k) != getattr(cfg, k))
-            raise typer.BadParameter(
-                f"{root} was started with a different config (fields {changed}); use another --name"
-            )
-    try:
-        create_run(root)
-    except FileExistsError as err:
-        raise typer.BadParameter(str(err)) from err
-    write_atomic(saved, cfg.model_dump_json(indent=1))
-    return root
 
 
 @app.command()
@@ -1027,16 +736,9 @@ def main(
         if not sep:
             raise typer.BadParameter(f"--set takes KEY=VALUE, got {item!r}")
         values[key.strip()] = None if value.strip().lower() == "none" else value.strip()
-    if name is not None:
-        values["name"] = name
-    if model is not None:
-        values["model"] = model
-    if constrained:
-        values["constrained"] = True
-    if vision:
-        values["vision"] = True
-    if controllers is not None:
-        values["controllers"] = controllers
+    flags = {"name": name, "model": model, "controllers": controllers, "constrained": constrained or None,
+             "vision": vision or None}  # fmt: skip
+    values.update({key: value for key, value in flags.items() if value is not None})
     try:
         cfg = Config(**values)
     except ValidationError as err:
@@ -1052,7 +754,10 @@ def main(
         set_torch_threads(threads)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
-    root = open_run(runs_dir, cfg, resume=resume, overwrite=overwrite)
+    try:  # the name stays inside runs_dir; --overwrite removes only a directory a run wrote
+        root = training.open_run(runs_dir, cfg.name, cfg, resume=resume, overwrite=overwrite)
+    except (ValueError, OSError) as err:
+        raise typer.BadParameter(f"{err} (see --name, --resume, --overwrite)") from err
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()

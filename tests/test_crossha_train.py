@@ -17,6 +17,8 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
+from actionspaces.training.policy import response_logprobs
+
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "crossha_train.py"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
@@ -206,7 +208,7 @@ def test_a_stock_checkpoint_gains_the_special_tokens_and_writes_actions(tmp_path
     prompts = [policy.prompt("task: mine_block:dirt")] * 3
     responses = trainer.sample(policy, prompts, 1.0, cfg)
     assert len(responses) == 3 and all(1 <= len(r) <= cfg.max_new_tokens for r in responses)
-    logp, mask = trainer.response_logprobs(policy, policy.encode_prompts(prompts), responses)
+    logp, mask = response_logprobs(policy, policy.encode_prompts(prompts), responses)
     assert mask.sum().item() == sum(map(len, responses))
     assert bool(torch.isfinite(logp[mask.bool()]).all()) and bool((logp[mask.bool()] <= 0).all())
 
@@ -281,8 +283,8 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
             parsed = chain.parse(policy.decode(ids))
             assert parsed.ok and len(parsed.levels) == 1 and parsed.spaces[0] in spaces, parsed.text
     encoded = policy.encode_prompts(prompts)
-    logp, mask = trainer.response_logprobs(policy, encoded, responses, constrained.constraint.replay_masks(responses))
-    free, _ = trainer.response_logprobs(policy, encoded, responses)
+    logp, mask = response_logprobs(policy, encoded, responses, constrained.constraint.replay_masks(responses))
+    free, _ = response_logprobs(policy, encoded, responses)
     inside = mask.bool()
     assert bool(torch.isfinite(logp[inside]).all()) and bool((logp[inside] >= free[inside] - 1e-5).all())
     assert bool((logp[inside] > free[inside] + 1e-3).any())  # the mask removed probability mass
@@ -333,14 +335,14 @@ def test_a_vision_policy_sees_the_frame_and_never_writes_image_tokens(tmp_path: 
     # these random weights write an image token about once in 70 tokens when nothing suppresses it
     assert policy.unwritable and not any(set(r) & set(policy.unwritable) for r in responses)
 
-    logp, mask = trainer.response_logprobs(policy, encoded, responses[:3])
+    logp, mask = response_logprobs(policy, encoded, responses[:3])
     inside = mask.bool()
     assert bool(torch.isfinite(logp).all()) and bool((logp[inside] < 0).all()) and bool((logp[~inside] == 0).all())
     for i in range(3):  # a batch (padded, three frames) scores each response as it would alone
-        alone, alone_mask = trainer.response_logprobs(policy, [encoded[i]], [responses[i]])
+        alone, alone_mask = response_logprobs(policy, [encoded[i]], [responses[i]])
         assert torch.allclose(logp[i][inside[i]], alone[0][alone_mask[0].bool()], atol=1e-5)
     dark = policy.encode_prompts([policy.prompt("task: mine_block:dirt", np.zeros_like(frames[0]))])
-    in_the_dark, _ = trainer.response_logprobs(policy, dark, [responses[0]])
+    in_the_dark, _ = response_logprobs(policy, dark, [responses[0]])
     assert not torch.allclose(in_the_dark[0][inside[0]], logp[0][inside[0]], atol=1e-4)  # the frame reaches the model
 
     with pytest.raises(ValueError, match="needs the frame"):

@@ -142,3 +142,38 @@ def test_a_checkpoint_name_never_reaches_outside_its_root(tmp_path: Path, name: 
     with pytest.raises(ValueError, match="not a plain name"):
         ckpt.resume(name, _load)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_open_run_starts_resumes_and_refuses_what_it_must(tmp_path: Path) -> None:
+    from pydantic import BaseModel
+
+    from actionspaces.training import open_run
+
+    class Cfg(BaseModel):
+        lr: float = 0.1
+        steps: int = 3
+
+    root = open_run(tmp_path, "a", Cfg(), resume=False, overwrite=False)
+    assert (root / RUN_MARKER).is_file() and json.loads((root / "config.json").read_text()) == {"lr": 0.1, "steps": 3}
+    (root / "metrics.jsonl").write_text("{}\n")
+    with pytest.raises(ValueError, match="exists: resume it or overwrite it"):
+        open_run(tmp_path, "a", Cfg(), resume=False, overwrite=False)
+    assert open_run(tmp_path, "a", Cfg(), resume=True, overwrite=False) == root
+    assert (root / "metrics.jsonl").read_text() == "{}\n"  # resuming keeps what the run wrote
+    with pytest.raises(ValueError, match=r"different config \(fields \['lr', 'steps'\]\)"):
+        open_run(tmp_path, "a", Cfg(lr=0.2, steps=4), resume=True, overwrite=False)
+    (root / "config.json").write_text('{"lr": ')
+    with pytest.raises(ValueError, match=r"config\.json is unreadable"):
+        open_run(tmp_path, "a", Cfg(), resume=True, overwrite=False)
+    open_run(tmp_path, "a", Cfg(lr=0.3), resume=False, overwrite=True)
+    assert not (root / "metrics.jsonl").exists() and '"lr":0.3' in (root / "config.json").read_text().replace(" ", "")
+    with pytest.raises(ValueError, match="not a plain name"):
+        open_run(tmp_path, "..", Cfg(), resume=False, overwrite=True)
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("keep")
+    with pytest.raises(PermissionError, match="refusing to delete"):
+        open_run(tmp_path, "theirs", Cfg(), resume=False, overwrite=True)
+    with pytest.raises(FileExistsError, match="not written by a run"):
+        open_run(tmp_path, "theirs", Cfg(), resume=False, overwrite=False)
+    assert (theirs / "notes.txt").read_text() == "keep"

@@ -6,6 +6,8 @@
   deletes only a directory that carries that mark, so ``--overwrite`` can never remove anything else.
 * :func:`read_json` names the file it cannot read; :func:`read_jsonl` and :func:`append_jsonl` survive the
   partial last line a kill or a full disk leaves in an append-only log.
+* :func:`open_run` puts these together for a trainer: a new run, a resumed one (the same config), or one
+  started again with ``overwrite``.
 * :func:`write_atomic` writes through a temporary file and a rename, so a reader sees the old file or the
   new one, never half of one.
 
@@ -23,12 +25,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 __all__ = [
+    "CONFIG_FILE",
     "RUN_MARKER",
     "RUN_NAME_PATTERN",
     "RunFileError",
     "append_jsonl",
     "create_run",
+    "open_run",
     "read_json",
     "read_jsonl",
     "remove_run",
@@ -40,6 +46,8 @@ __all__ = [
 RUN_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 #: The file that marks a directory as a run's (and so as one that ``remove_run`` may delete).
 RUN_MARKER = ".actionspaces-run"
+#: The file in which :func:`open_run` keeps a run's configuration.
+CONFIG_FILE = "config.json"
 
 
 class RunFileError(ValueError):
@@ -167,3 +175,52 @@ def append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
         f.write(json.dumps(dict(record)) + "\n")
         f.flush()
         os.fsync(f.fileno())
+
+
+def open_run(runs_dir: str | Path, name: str, config: BaseModel, *, resume: bool, overwrite: bool) -> Path:
+    """``runs_dir/name`` ready for a run of ``config``: new, resumed (same config) or started again.
+
+    The configuration is written to ``config.json``. A run that exists is continued only with ``resume``
+    and only with the configuration it was started with; ``overwrite`` removes it first, and only if a run
+    wrote it (:func:`remove_run`).
+
+    Raises:
+        ValueError: the name is not plain or leaves ``runs_dir``; the run exists and neither ``resume`` nor
+            ``overwrite`` is given; its ``config.json`` is unreadable or differs from ``config`` (the
+            message lists the fields).
+        PermissionError: ``overwrite`` of a directory that no run wrote.
+        FileExistsError: the directory exists, is not empty and no run wrote it.
+
+    Examples:
+        >>> import tempfile
+        >>> from pydantic import BaseModel
+        >>> class Cfg(BaseModel):
+        ...     lr: float = 0.1
+        >>> runs = Path(tempfile.mkdtemp())
+        >>> open_run(runs, "a", Cfg(), resume=False, overwrite=False).name
+        'a'
+        >>> open_run(runs, "a", Cfg(lr=0.2), resume=True, overwrite=False)
+        Traceback (most recent call last):
+        ...
+        ValueError: ... was started with a different config (fields ['lr']); use another name
+    """
+    root = run_directory(runs_dir, name)
+    saved = root / CONFIG_FILE
+    if overwrite:
+        remove_run(root)
+    elif saved.is_file():
+        if not resume:
+            raise ValueError(f"{root} exists: resume it or overwrite it to start again")
+        try:
+            previous = type(config).model_validate(read_json(saved))
+        except (RunFileError, ValidationError) as err:
+            raise ValueError(
+                f"cannot resume {root}: its {CONFIG_FILE} is unreadable ({err}); restore the file, or overwrite "
+                "the run to start again"
+            ) from err
+        if previous != config:
+            changed = sorted(k for k in type(config).model_fields if getattr(previous, k) != getattr(config, k))
+            raise ValueError(f"{root} was started with a different config (fields {changed}); use another name")
+    create_run(root)
+    write_atomic(saved, config.model_dump_json(indent=1))
+    return root

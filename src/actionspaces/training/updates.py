@@ -1,0 +1,159 @@
+"""The two updates a CrossHA recipe is made of: a supervised step and a GRPO epoch, on a :class:`Policy`.
+
+* :func:`sft_step` builds a :data:`~actionspaces.training.stages.Step` of next-token loss on the responses
+  of (observation, response) demonstrations, the prompt tokens masked out.
+* :func:`grpo_update` runs one PPO-clip epoch over sampled responses and their advantages, with an
+  optional k3 KL term to a frozen reference, scoring under the policy's grammar where it has one (the
+  masks each response was sampled under are replayed, so old, new and reference log-probs agree).
+
+Both draw their mini-batches from numpy's global generator, which
+:func:`~actionspaces.training.stages.seed_iteration` seeds per iteration.
+
+Examples:
+    >>> from actionspaces.training.tiny import build_tiny_policy
+    >>> policy = build_tiny_policy(["Action: move(0, 0)", "observe"], vocab_size=64, hidden_size=16, layers=1, heads=2)
+    >>> step = sft_step([Demonstration("observe", "Action: move(0, 0)")], steps=2, batch=4)
+    >>> optimizer = torch.optim.AdamW(policy.model.parameters(), lr=1e-2)
+    >>> sorted(step(policy, optimizer, 0, None))
+    ['loss']
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..grpo import policy_loss
+from .policy import Encoded, Policy, Prompt, response_logprobs
+from .stages import Step
+
+__all__ = ["Demonstration", "grpo_update", "sft_step"]
+
+
+@dataclass(frozen=True, eq=False)
+class Demonstration:
+    """One supervised example: what the model saw (text, and the frame a vision policy sees) and the answer."""
+
+    observation: str
+    response: str
+    frame: np.ndarray | None = None
+
+
+def sft_step(examples: Sequence[Demonstration], *, steps: int, batch: int, max_grad_norm: float = 1.0) -> Step:
+    """A step of ``steps`` optimizer steps, each on ``batch`` examples drawn with replacement.
+
+    The loss is the mean next-token negative log-likelihood of the response tokens (EOS included);
+    gradients are clipped to ``max_grad_norm``. Examples are tokenized (and frames patchified) once, on
+    the first call, with that call's policy. The step's metric is ``loss``, the mean over its steps.
+
+    Raises:
+        ValueError: no examples, or ``steps`` or ``batch`` below 1.
+    """
+    if not examples:
+        raise ValueError("SFT needs at least one example")
+    if steps < 1 or batch < 1:
+        raise ValueError(f"steps and batch must be >= 1, got {steps} and {batch}")
+    encoded: list[tuple[Encoded, list[int]]] = []
+
+    def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, reference: Policy | None) -> dict[str, float]:
+        if not encoded:
+            prompts = policy.encode_prompts([policy.prompt(e.observation, e.frame) for e in examples])
+            responses = policy.encode([e.response for e in examples])
+            encoded.extend((p, [*r, policy.tokenizer.eos_token_id]) for p, r in zip(prompts, responses, strict=True))
+        policy.model.train()
+        losses = []
+        for _ in range(steps):
+            drawn = [encoded[i] for i in np.random.randint(len(encoded), size=batch)]
+            logp, mask = response_logprobs(policy, [p for p, _ in drawn], [r for _, r in drawn])
+            loss = -(logp * mask).sum() / mask.sum()
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            torch.nn.utils.clip_grad_norm_(policy.model.parameters(), max_grad_norm)
+            optimizer.step()
+            losses.append(loss.item())
+        return {"loss": float(np.mean(losses))}
+
+    return step
+
+
+def grpo_update(
+    policy: Policy,
+    optimizer: torch.optim.Optimizer,
+    prompts: Sequence[Prompt],
+    responses: Sequence[list[int]],
+    advantages: torch.Tensor,
+    *,
+    reference: Policy | None,
+    minibatches: int,
+    clip: float,
+    kl_coef: float = 0.0,
+    dual_clip: float = 3.0,
+    max_grad_norm: float = 1.0,
+) -> dict[str, float]:
+    """One epoch over the rollouts in ``minibatches`` shuffled mini-batches: PPO-clip, token-mean, k3 KL.
+
+    The old log-probs are computed for every mini-batch before the first update (in eval mode). The loss
+    is :func:`actionspaces.grpo.policy_loss` with verl's settings: clip ``clip`` both ways, dual clip
+    ``dual_clip``, token-mean aggregation, and with a ``reference`` and ``kl_coef > 0`` the ``low_var_kl``
+    term clamped as verl does.
+
+    Args:
+        policy: trained in place.
+        optimizer: steps once per mini-batch.
+        prompts: one per response.
+        responses: the sampled token ids (EOS included where it was sampled).
+        advantages: one per response, ``(N,)``.
+        reference: the frozen policy of the KL term, or ``None``.
+        minibatches: how many mini-batches the epoch is split into (at most one per response).
+        clip: PPO's clip range.
+        kl_coef: the KL term's weight.
+        dual_clip: the dual-clip bound on negative advantages.
+        max_grad_norm: gradient clipping.
+
+    Returns:
+        The mini-batch means of ``pg_loss``, ``clip_frac`` and (with a KL term) ``kl``.
+
+    Raises:
+        ValueError: the lengths of ``prompts``, ``responses`` and ``advantages`` differ, there are none, or
+            ``minibatches`` is below 1.
+    """
+    if not len(prompts) == len(responses) == len(advantages):
+        raise ValueError(f"{len(prompts)} prompts, {len(responses)} responses, {len(advantages)} advantages")
+    if not prompts or minibatches < 1:
+        raise ValueError(f"grpo_update needs rollouts and minibatches >= 1, got {len(prompts)} and {minibatches}")
+    prompt_ids = policy.encode_prompts(prompts)
+    order = np.random.permutation(len(prompts))
+    batches = [b for b in np.array_split(order, minibatches) if len(b)]
+    # the grammar's masks before each response token, replayed once for the old, new and reference passes
+    replayed = policy.constraint.replay_masks(responses) if policy.constraint is not None else None
+    masks = [replayed[torch.as_tensor(b)] if replayed is not None else None for b in batches]
+    with torch.no_grad():
+        policy.model.eval()
+        old = [response_logprobs(policy, [prompt_ids[i] for i in b], [responses[i] for i in b],
+                                 m)[0] for b, m in zip(batches, masks, strict=True)]  # fmt: skip
+    policy.model.train()
+    totals: dict[str, float] = defaultdict(float)
+    for b, old_logp, m in zip(batches, old, masks, strict=True):
+        p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
+        logp, mask = response_logprobs(policy, p, r, m)
+        ref_logp = None
+        if reference is not None and kl_coef > 0:
+            with torch.no_grad():
+                ref_logp = response_logprobs(reference, p, r, m)[0]
+        loss, metrics = policy_loss(
+            logp, old_logp, advantages[b].to(policy.device), mask,
+            clip_low=clip, dual_clip=dual_clip, ref_logp=ref_logp, beta=kl_coef if ref_logp is not None else 0.0,
+            kl_estimator="low_var_kl", kl_clamp="verl", aggregation="token-mean",
+        )  # fmt: skip
+        optimizer.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        torch.nn.utils.clip_grad_norm_(policy.model.parameters(), max_grad_norm)
+        optimizer.step()
+        for key in ("pg_loss", "kl", "clip_frac"):
+            if key in metrics:
+                totals[key] += float(metrics[key]) / len(batches)
+    return dict(totals)
