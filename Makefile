@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-all lint docs demo bench dist check-dist figures clean
+.PHONY: test test-all lint docs demo bench dist check-dist figures world-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ docs: $(STAMP)
 ## make demo: the main job, the reference trainer's quick preset on CraftWorld (runs/quick/results.md).
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python examples/crossha_train.py --preset quick --resume
+
+## make world-data: CraftWorld's Minecraft 1.16.5 facts, extracted again from the minecraft-data package.
+world-data: $(STAMP)
+	$(BIN)/python scripts/build_world_data.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py

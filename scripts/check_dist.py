@@ -45,7 +45,11 @@ def check_wheel(wheel: Path, version: str, problems: list[str]) -> None:
         metadata = email.message_from_bytes(archive.read(f"{info}/METADATA"))
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
     required = [f"actionspaces/grammars/{g}.lark" for g in GRAMMARS]
-    required += ["actionspaces/py.typed", "actionspaces/envs/craftworld/data/recipes.json", f"{info}/licenses/LICENSE"]
+    required += [
+        "actionspaces/py.typed",
+        "actionspaces/envs/craftworld/data/minecraft-1.16.5.json",
+        f"{info}/licenses/LICENSE",
+    ]
     problems += [f"wheel lacks {name}" for name in required if name not in names]
     if any(name.startswith(("tests/", "examples/")) for name in names):
         problems.append("wheel carries tests or examples")

@@ -24,6 +24,13 @@ def test_from_env_accepts_partial_dicts_and_round_trips():
     assert a.buttons == {"forward", "attack"} and a.camera == (1.5, -3.0)
     assert CanonicalAction.from_env(a.to_env()) == a
     assert CanonicalAction.from_env({}) == CanonicalAction.noop()
+    # every form a gymnasium user may send: bools, numpy scalars and 0-d arrays, tuples, nested arrays
+    b = CanonicalAction.from_env({"jump": True, "use": np.bool_(True), "sneak": np.array(1), "attack": 0,
+                                  "camera": (2, -1)})  # fmt: skip
+    assert b.buttons == {"jump", "use", "sneak"} and b.camera == (2.0, -1.0) and type(b.camera[0]) is float
+    assert CanonicalAction.from_env({"camera": np.array([[1.0], [2.0]], np.float32)}).camera == (1.0, 2.0)
+    assert CanonicalAction.from_env({"forward": 1}) == CanonicalAction(buttons={"forward"})
+    assert hash(CanonicalAction.from_env({"forward": 1})) == hash(CanonicalAction(buttons={"forward"}))
 
 
 @pytest.mark.parametrize(
@@ -35,6 +42,15 @@ def test_from_env_accepts_partial_dicts_and_round_trips():
         ({"camera": [0.0, 181.0]}, "camera"),
         ({"camera": [1.0]}, "camera"),
         ({"jump": [1, 1]}, "jump"),
+        ({"jump": "1"}, "jump"),
+        ({"jump": None}, "jump"),
+        ({"jump": 0.5}, "jump"),
+        ({"jump": float("nan")}, "jump"),
+        ({"camera": [1.0, 2.0, 3.0]}, "camera"),
+        ({"camera": "ab"}, "camera"),
+        ({"camera": None}, "camera"),
+        ({"camera": {"pitch": 1.0}}, "camera"),
+        ({"camera": np.array([0.0, np.inf])}, "camera"),
     ],
 )
 def test_from_env_rejects_bad_input_naming_the_key(env, needle):

@@ -27,7 +27,7 @@ Requires-Dist: torch<3,>=2.4; extra == 'train'
 def wheel(tmp_path, metadata=GOOD_METADATA, leave_out=()):
     info = "actionspaces-9.9.9.dist-info"
     files = {f"actionspaces/grammars/{g}.lark": "" for g in check_dist.GRAMMARS}
-    files |= {"actionspaces/py.typed": "", "actionspaces/envs/craftworld/data/recipes.json": "{}"}
+    files |= {"actionspaces/py.typed": "", "actionspaces/envs/craftworld/data/minecraft-1.16.5.json": "{}"}
     files |= {f"{info}/licenses/LICENSE": "Apache", f"{info}/METADATA": metadata}
     files[f"{info}/entry_points.txt"] = "[console_scripts]\nactionspaces = actionspaces.cli:main\n"
     path = tmp_path / "actionspaces-9.9.9-py3-none-any.whl"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 from gymnasium import spaces
@@ -127,32 +127,23 @@ class CanonicalAction(BaseModel):
             ValueError: for an unknown key, a button value other than 0/1, or a camera that is not two
                 finite numbers within ±180°. The message names the key.
         """
-        unknown = [k for k in env if k != "camera" and k not in _BUTTON_SET]
+        unknown = env.keys() - _ENV_KEYS
         if unknown:
-            raise ValueError(f"unknown env action key(s) {unknown!r}; valid: camera, {', '.join(BUTTONS)}")
-        pressed: list[Button] = []
-        for key in BUTTONS:
-            if key not in env:
-                continue
-            value = env[key]
-            flat = np.asarray(value).reshape(-1)
-            if flat.size != 1 or flat[0] not in (0, 1):
-                raise ValueError(f"env action key {key!r} must be 0 or 1, got {value!r}")
-            if flat[0]:
-                pressed.append(key)
-        camera = (0.0, 0.0)
-        if "camera" in env:
-            raw = np.asarray(env["camera"], dtype=np.float64).reshape(-1)
-            if raw.size != 2:
-                raise ValueError(f"env action key 'camera' must hold [pitch, yaw], got {env['camera']!r}")
-            if not np.all(np.isfinite(raw)):
-                raise ValueError(f"env action key 'camera' must be finite, got {raw.tolist()!r}")
-            if np.any(np.abs(raw) > CAMERA_LIMIT_DEG):
-                raise ValueError(
-                    f"env action key 'camera' {raw.tolist()!r} is outside the env bound ±{CAMERA_LIMIT_DEG:g}°"
-                )
-            camera = (float(raw[0]), float(raw[1]))
-        return cls(buttons=frozenset(pressed), camera=camera)
+            raise ValueError(f"unknown env action key(s) {sorted(unknown)!r}; valid: camera, {', '.join(BUTTONS)}")
+        try:  # ints, bools and numpy scalars hash and compare as 0 or 1: one dict lookup each
+            pressed = [key for key, value in env.items() if key != "camera" and _BINARY[value]]
+        except (KeyError, TypeError):  # an array, or a bad value: check each key, naming the bad one
+            pressed = [key for key, value in env.items() if key != "camera" and _button_value(key, value)]
+        camera = _camera_of(env["camera"]) if "camera" in env else (0.0, 0.0)
+        buttons = cast("frozenset[Button]", frozenset(pressed))  # every key is a button: checked above
+        # actions repeat (an agent holds forward, turns by the same step): reuse the immutable object
+        known = _INTERNED.get((buttons, camera))
+        if known is None:
+            if len(_INTERNED) >= _INTERN_LIMIT:
+                _INTERNED.clear()
+            # every field was checked above: skip pydantic's second pass (this runs once per env tick)
+            known = _INTERNED[(buttons, camera)] = cls.model_construct(buttons=buttons, camera=camera)
+        return known
 
     @staticmethod
     def space() -> spaces.Dict:
@@ -167,3 +158,40 @@ class CanonicalAction(BaseModel):
 
 
 _NOOP = CanonicalAction()
+_BINARY = {0: False, 1: True}
+_INTERNED: dict[tuple[frozenset[Button], tuple[float, float]], CanonicalAction] = {}
+_INTERN_LIMIT = 4096
+_ENV_KEYS = frozenset({*BUTTONS, "camera"})
+
+
+def _button_value(key: str, value: Any) -> bool:
+    """Whether the button ``key`` is pressed, from any value numpy reads as a single 0 or 1."""
+    try:
+        flat = np.asarray(value).reshape(-1)
+    except (TypeError, ValueError):
+        flat = np.zeros(0)
+    if flat.size != 1 or flat[0] not in (0, 1):
+        raise ValueError(f"env action key {key!r} must be 0 or 1, got {value!r}")
+    return bool(flat[0])
+
+
+def _camera_of(value: Any) -> tuple[float, float]:
+    """``[pitch, yaw]`` of an env action's camera, checked: two finite numbers within the env's bound."""
+    try:  # a list, a tuple or an array of two numbers, without numpy's per-call overhead
+        items = value.reshape(-1).tolist() if isinstance(value, np.ndarray) else list(value)
+        if len(items) != 2:
+            raise ValueError
+        pitch, yaw = float(items[0]), float(items[1])
+    except (TypeError, ValueError):  # anything else numpy reads as two numbers ([[p], [y]] …)
+        try:
+            raw = np.asarray(value, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raw = np.zeros(0)
+        if raw.size != 2:
+            raise ValueError(f"env action key 'camera' must hold [pitch, yaw], got {value!r}") from None
+        pitch, yaw = float(raw[0]), float(raw[1])
+    if not (math.isfinite(pitch) and math.isfinite(yaw)):
+        raise ValueError(f"env action key 'camera' must be finite, got {[pitch, yaw]!r}")
+    if abs(pitch) > CAMERA_LIMIT_DEG or abs(yaw) > CAMERA_LIMIT_DEG:
+        raise ValueError(f"env action key 'camera' {[pitch, yaw]!r} is outside the env bound ±{CAMERA_LIMIT_DEG:g}°")
+    return pitch, yaw

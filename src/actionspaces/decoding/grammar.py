@@ -26,9 +26,17 @@ from ..space import ActionSpace
 from ..spaces import GroundingSpace, LanguageSpace, LatentSpace, MotionSpace, RawSpace
 from ..spaces.raw import CLICK_NAMES, KEY_NAMES
 
-__all__ = ["GROUNDING_MAX_COMMANDS", "LANGUAGE_MAX_CHARS", "generation_grammar", "special_tokens"]
+__all__ = [
+    "GROUNDING_LABEL_MAX_CHARS",
+    "GROUNDING_MAX_COMMANDS",
+    "LANGUAGE_MAX_CHARS",
+    "generation_grammar",
+    "special_tokens",
+]
 #: Most commands in one generated grounding action.
 GROUNDING_MAX_COMMANDS = 3
+#: Most characters in a generated object label (Minecraft 1.16's longest block name has 34).
+GROUNDING_LABEL_MAX_CHARS = 48
 #: Most characters in one generated skill.
 LANGUAGE_MAX_CHARS = 64
 
@@ -101,7 +109,7 @@ def _grounding_rules(space: GroundingSpace) -> list[str]:
         "grounding_target: <|point_start|> grounding_point <|point_end|>"
         ' | <|box_start|> grounding_point "," grounding_point <|box_end|>',
         'grounding_point: "(" GROUNDING_GRID "," GROUNDING_GRID ")"',
-        "GROUNDING_LABEL: /[a-z][a-z ]{0,30}[a-z]/",
+        f"GROUNDING_LABEL: /[a-z][a-z ]{{0,{GROUNDING_LABEL_MAX_CHARS - 2}}}[a-z]/",
         # the 0..999 grid of the image
         "GROUNDING_GRID: /(0|[1-9][0-9]{0,2})/",
     ]

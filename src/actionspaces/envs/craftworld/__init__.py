@@ -11,12 +11,13 @@ from .oracles import (
     parse_skill,
 )
 from .recipes import Recipe, RecipeBook
-from .tasks import CATEGORIES, TASKS, Task, get_task, tasks
+from .tasks import CATEGORIES, EXCLUDED, TASKS, Task, get_task, task_subset, tasks
 from .text_env import make_text_env
 
 __all__ = [
     "CATEGORIES",
     "CONTROLLER_KINDS",
+    "EXCLUDED",
     "ITEMS",
     "SPACES",
     "TASKS",
@@ -41,5 +42,6 @@ __all__ = [
     "make_text_env",
     "parse_skill",
     "record_expert",
+    "task_subset",
     "tasks",
 ]

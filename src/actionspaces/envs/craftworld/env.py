@@ -21,7 +21,7 @@ import numpy as np
 from ...canonical import HOTBAR, CanonicalAction
 from ...gym_ids import CRAFTWORLD_MAX_TICKS
 from ...state import GUI_PX_PER_DEGREE, ControlState, ViewState
-from .catalog import BLOCKS, MOBS
+from .catalog import BLOCKS, MOBS, world_data
 from .gui import Screen, SlotRef
 from .inventory import INVENTORY_SLOTS
 from .recipes import RecipeBook
@@ -34,13 +34,9 @@ __all__ = ["ITEMS", "TEXT_CHARSET", "CraftWorld", "CraftWorldState", "VisibleObj
 #: Every item CraftWorld knows, in the order of the ``inventory`` observation vector.
 ITEMS: tuple[str, ...] = tuple(
     sorted(
-        {d for b in BLOCKS.values() for d, _ in b.drops}
+        set(world_data()["items"])
+        | {d for b in BLOCKS.values() for d, _ in b.drops}
         | {d for m in MOBS.values() for d, _ in m.drops}
-        | set(RecipeBook.default().results)
-        | {i for tag in RecipeBook.default().tags.values() for i in tag}
-        | {s for r in RecipeBook.default().recipes for _, s in (r.key or ()) if not s.startswith("#")}
-        | {s for r in RecipeBook.default().recipes for s in (r.ingredients or ()) if not s.startswith("#")}
-        | set(BLOCKS)
     )
 )
 _ITEM_INDEX = {item: i for i, item in enumerate(ITEMS)}
@@ -48,6 +44,8 @@ TEXT_CHARSET = frozenset(string.ascii_letters + string.digits + string.punctuati
 _MAX_TEXT = 4096
 _VIEW_RANGE = 16.0
 _MAX_OBJECTS = 8
+_NO_BOX = (0.0, 0.0, 0.0, 0.0)
+_MOB_HALF = {kind: (m.width / 2, m.height / 2, m.width / 2) for kind, m in MOBS.items()}  # box half sizes
 _CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
 
 
@@ -325,21 +323,25 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         By default a column of one block kind (a tree trunk) is one object, at its lowest block, and leaves
         are left out; ``every_block=True`` lists each block (what the renderer draws).
         """
+        return self._visible(max_distance, every_block, limit, boxes=True)
+
+    def _visible(self, max_distance: float, every_block: bool, limit: int | None, boxes: bool) -> list[VisibleObject]:
+        """:meth:`visible_objects`; without ``boxes`` each box is left empty (the text observation needs none)."""
         world = self.world
         player = world.player
         names, centres, halves = self._block_objects(every_block)
         if world.mobs:
             names = names + [("mob", m.kind) for m in world.mobs]
-            mob_c = np.array([(m.x, MOBS[m.kind].height / 2, m.z) for m in world.mobs])
-            mob_h = np.array(
-                [(MOBS[m.kind].width / 2, MOBS[m.kind].height / 2, MOBS[m.kind].width / 2) for m in world.mobs]
-            )
+            mob_h = np.array([_MOB_HALF[m.kind] for m in world.mobs])
+            mob_c = np.array([(m.x, 0.0, m.z) for m in world.mobs])
+            mob_c[:, 1] = mob_h[:, 1]
             centres, halves = np.concatenate([centres, mob_c]), np.concatenate([halves, mob_h])
         if not names:
             return []
         eye = player.eye()
+        matrix = self.camera.view_matrix(player.yaw, player.pitch)
         dist = np.sqrt(((centres - eye) ** 2).sum(1))
-        pix, depth = self.camera.project(centres, eye, player.yaw, player.pitch)
+        pix, depth = self.camera.project(centres, eye, player.yaw, player.pitch, matrix)
         w, h = self.camera.width, self.camera.height
         keep = (depth > 0.2) & (dist <= max_distance) & (pix[:, 0] >= 0) & (pix[:, 0] < w) & (pix[:, 1] >= 0)
         keep &= pix[:, 1] < h
@@ -347,9 +349,12 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         idx = idx[np.argsort(dist[idx], kind="stable")][:limit]
         if len(idx) == 0:
             return []
+        if not boxes:
+            return [VisibleObject((names[i][0], names[i][1], float(pix[i, 0]), float(pix[i, 1]), float(dist[i]),
+                                   _NO_BOX)) for i in idx]  # fmt: skip
         # screen boxes from the 8 corners of each kept object's box
         corners = centres[idx, None, :] + _CORNER_SIGNS[None] * halves[idx, None, :]
-        cpix, _ = self.camera.project(corners.reshape(-1, 3), eye, player.yaw, player.pitch)
+        cpix, _ = self.camera.project(corners.reshape(-1, 3), eye, player.yaw, player.pitch, matrix)
         cpix = cpix.reshape(len(idx), 8, 2)
         lo, hi = cpix.min(1), cpix.max(1)
         return [
@@ -406,7 +411,7 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
             lines.append(f"view: pitch {player.pitch:.1f} yaw {player.yaw:.1f}")
             lines.append(f"crosshair: {hit.name} {hit.distance:.1f}m" if hit is not None else "crosshair: nothing")
             lines.append("objects:")
-            for obj in self.visible_objects(limit=_MAX_OBJECTS):
+            for obj in self._visible(_VIEW_RANGE, False, _MAX_OBJECTS, boxes=False):
                 gx, gy = self._point(*obj.pixel)
                 lines.append(f"- {obj.name} ({gx},{gy}) {obj.distance:.1f}m")
         else:

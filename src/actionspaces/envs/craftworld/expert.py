@@ -191,12 +191,17 @@ class Expert:
         for cell, spec in cells:
             item = next(s.item for s in inventory.slots if s is not None and book.accepts(spec, s.item))
             by_item.setdefault(item, []).append(cell)
-        for item, grid_cells in by_item.items():
-            source = inventory.find(item)
-            assert source is not None
-            plan.append(SubGoal("click", SlotRef("inventory", source), item, "left"))
-            plan += [SubGoal("click", SlotRef("grid", cell), item, "right") for cell in grid_cells]
-            plan.append(SubGoal("click", SlotRef("inventory", source), item, "left"))  # put the rest back
+        for item, cells_of_item in by_item.items():
+            # one stack after another (an unstackable ingredient, a bucket, sits in a slot of its own)
+            sources = [(k, s.count) for k, s in enumerate(inventory.slots) if s is not None and s.item == item]
+            grid_cells = list(cells_of_item)
+            for source, count in sources:
+                placed, grid_cells = grid_cells[:count], grid_cells[count:]
+                plan.append(SubGoal("click", SlotRef("inventory", source), item, "left"))
+                plan += [SubGoal("click", SlotRef("grid", cell), item, "right") for cell in placed]
+                plan.append(SubGoal("click", SlotRef("inventory", source), item, "left"))  # put the rest back
+                if not grid_cells:
+                    break
         plan.append(SubGoal("click", SlotRef("result", 0), recipe.result, "left"))
         return plan
 

@@ -1,9 +1,11 @@
-"""Minecraft crafting recipes (a package data file) and the grid matching rules of the game.
+"""Minecraft crafting recipes (Minecraft 1.16.5's, from the world data file) and the game's grid matching rules.
 
 Shaped recipes match when the crafting grid's occupied cells, trimmed to their bounding box, equal the
 pattern or its mirror image, anywhere in the grid; shapeless recipes match when the occupied cells hold
 exactly the listed ingredients in any arrangement. An ingredient starting with ``#`` is a tag (any of
-several items, e.g. ``#planks``).
+several items, e.g. ``#planks``); the default book has none, since the data lists one recipe per
+ingredient choice (a stick from oak planks, another from birch planks …). The first recipe for an item
+is the one a crafting task hands out the ingredients of.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from functools import cache
-from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from .catalog import world_data
 
 __all__ = ["Grid", "Recipe", "RecipeBook"]
 
@@ -27,7 +30,7 @@ class Recipe(BaseModel):
     Examples:
         >>> stick = RecipeBook.default().recipe_for("stick")
         >>> stick.pattern, stick.count, stick.size
-        (('#', '#'), 4, (2, 1))
+        (('A', 'A'), 4, (2, 1))
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -110,16 +113,20 @@ class RecipeBook:
                     raise ValueError(f"recipe for {recipe.result!r} uses unknown tag {spec!r}")
         self._cells = {id(r): r.cells() for r in self.recipes if r.shaped}
         self._matches: dict[tuple[tuple[str | None, ...], ...], Recipe | None] = {}
-        self._by_result: dict[str, Recipe] = {}
+        self._by_result: dict[str, list[Recipe]] = {}
+        # candidates by how many cells a recipe fills: a grid is only checked against recipes of its count
+        self._by_cells: dict[int, list[Recipe]] = {}
         for recipe in self.recipes:
-            self._by_result.setdefault(recipe.result, recipe)
+            self._by_result.setdefault(recipe.result, []).append(recipe)
+            self._by_cells.setdefault(len(self._specs_in_cells(recipe)), []).append(recipe)
 
     @staticmethod
     @cache
     def default() -> RecipeBook:
-        """The recipes shipped with the package (``data/recipes.json``)."""
-        text = resources.files(__package__).joinpath("data/recipes.json").read_text(encoding="utf-8")
-        return RecipeBook.from_json(text)
+        """Minecraft 1.16.5's crafting recipes (the world data file, from ``minecraft-data``)."""
+        recipes = [Recipe(result=result, **variant) for result, variants in world_data()["recipes"].items()
+                   for variant in variants]  # fmt: skip
+        return RecipeBook(recipes, {})
 
     @classmethod
     def from_json(cls, text: str) -> RecipeBook:
@@ -133,6 +140,13 @@ class RecipeBook:
     def _specs(recipe: Recipe) -> list[str]:
         return [spec for _, spec in recipe.key or ()] + list(recipe.ingredients or ())
 
+    @staticmethod
+    def _specs_in_cells(recipe: Recipe) -> list[str]:
+        if recipe.ingredients is not None:
+            return list(recipe.ingredients)
+        keys = dict(recipe.key or ())
+        return [keys[c] for row in recipe.pattern or () for c in row if c != " "]
+
     def accepts(self, spec: str, item: str | None) -> bool:
         """Whether ``item`` satisfies the ingredient ``spec`` (an item name or a ``#tag``)."""
         if item is None:
@@ -144,7 +158,11 @@ class RecipeBook:
         return self.tags[spec][0] if spec.startswith("#") else spec
 
     def recipe_for(self, result: str) -> Recipe:
-        """The (first) recipe that makes ``result``."""
+        """The first recipe that makes ``result`` (the one a crafting task hands out)."""
+        return self.recipes_for(result)[0]
+
+    def recipes_for(self, result: str) -> list[Recipe]:
+        """Every recipe that makes ``result``, in the data's order."""
         try:
             return self._by_result[result]
         except KeyError:
@@ -175,7 +193,7 @@ class RecipeBook:
         left, right = min(c for _, c in occupied), max(c for _, c in occupied)
         trimmed = [row[left : right + 1] for row in rows[top : bottom + 1]]
         items = [rows[r][c] for r, c in occupied]
-        for recipe in self.recipes:
+        for recipe in self._by_cells.get(len(occupied), ()):
             if recipe.shaped:
                 if self._shaped_match(recipe, trimmed):
                     return recipe

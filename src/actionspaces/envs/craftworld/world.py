@@ -105,18 +105,24 @@ class Camera:
         return (self.height / 2) / math.tan(math.radians(self.fov_deg) / 2)
 
     def basis(self, yaw: float, pitch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(right, up, forward)`` unit vectors of the view."""
-        y, p = math.radians(yaw), math.radians(pitch)
-        forward = np.array([-math.sin(y) * math.cos(p), -math.sin(p), math.cos(y) * math.cos(p)])
-        right = np.array([-math.cos(y), 0.0, -math.sin(y)])
-        up = np.array([-math.sin(y) * math.sin(p), math.cos(p), math.cos(y) * math.sin(p)])  # right × forward
-        return right, up, forward
+        """``(right, up, forward)`` unit vectors of the view (``up`` is right × forward)."""
+        matrix = self.view_matrix(yaw, pitch)
+        return matrix[:, 0], matrix[:, 1], matrix[:, 2]
 
-    def project(self, points: np.ndarray, eye: np.ndarray, yaw: float, pitch: float) -> tuple[np.ndarray, np.ndarray]:
-        """Pixel coordinates ``(N, 2)`` of world points ``(N, 3)`` and their depth along the view."""
-        right, up, forward = self.basis(yaw, pitch)
-        d = points - eye
-        cam = d @ np.stack([right, up, forward], axis=1)  # (N, 3): right, up, depth
+    def view_matrix(self, yaw: float, pitch: float) -> np.ndarray:
+        """The ``(3, 3)`` matrix whose columns are ``right``, ``up`` and ``forward``: ``d @ M`` is camera space."""
+        y, p = math.radians(yaw), math.radians(pitch)
+        sy, cy, sp, cp = math.sin(y), math.cos(y), math.sin(p), math.cos(p)
+        return np.array([[-cy, -sy * sp, -sy * cp], [0.0, cp, -sp], [-sy, cy * sp, cy * cp]])
+
+    def project(
+        self, points: np.ndarray, eye: np.ndarray, yaw: float, pitch: float, matrix: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel coordinates ``(N, 2)`` of world points ``(N, 3)`` and their depth along the view.
+
+        ``matrix`` is :meth:`view_matrix` of ``(yaw, pitch)``, when the caller has it already.
+        """
+        cam = (points - eye) @ (matrix if matrix is not None else self.view_matrix(yaw, pitch))  # right, up, depth
         depth = cam[:, 2]
         scale = self.focal / np.maximum(depth, 1e-6)
         out = np.empty((len(points), 2))
@@ -243,8 +249,9 @@ class World:
         d = p.forward() if direction is None else direction / np.linalg.norm(direction)
         block = self._ray_block(eye, d, reach)
         best: Hit | None = block
+        origin, ray = tuple(eye.tolist()), tuple(d.tolist())  # plain floats: the slab test runs per mob per tick
         for mob in self.mobs:
-            t = _ray_box(eye, d, mob.box())
+            t = _ray_box(origin, ray, mob.box())
             if t is not None and t <= reach and (best is None or t < best.distance):
                 best = Hit("mob", mob.kind, t, mob_id=mob.id)
         return best
@@ -371,7 +378,9 @@ class World:
                 self.version += 1
 
 
-def _ray_box(origin: np.ndarray, d: np.ndarray, box: tuple[float, float, float, float, float, float]) -> float | None:
+def _ray_box(
+    origin: tuple[float, ...], d: tuple[float, ...], box: tuple[float, float, float, float, float, float]
+) -> float | None:
     """Distance along the ray to the box (slab test), or ``None``."""
     t0, t1 = 0.0, math.inf
     for axis in range(3):
