@@ -157,7 +157,9 @@ def test_recipes_match_shapes_mirrors_tags_and_shapeless():
     axe = [["oak_planks", "oak_planks", None], ["oak_planks", "stick", None], [None, "stick", None]]
     mirrored = [[None, "oak_planks", "oak_planks"], [None, "stick", "oak_planks"], [None, "stick", None]]
     assert book.match(axe).result == "wooden_axe" and book.match(mirrored).result == "wooden_axe"
-    assert book.match([[None, None, None], [None, "birch_planks", None], [None, "birch_planks", None]]).result == "stick"
+    assert (
+        book.match([[None, None, None], [None, "birch_planks", None], [None, "birch_planks", None]]).result == "stick"
+    )
     # minecraft-data lists a tag's recipe once per member, so mixed planks make nothing (the game would
     # accept them); docs/craftworld.md says so
     assert book.match([[None, None, None], [None, "birch_planks", None], [None, "oak_planks", None]]) is None
