@@ -183,7 +183,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         mtrl_tasks=4,
         max_calls=32,
     ),
-    # the full comparison reported in docs/training.md (about 20 minutes on 2 CPU cores)
+    # the full comparison reported in docs/training.md (about 26 minutes on 2 CPU cores)
     "paper": dict(
         name="paper",
         expert_seeds=6,

@@ -102,3 +102,12 @@ def test_every_object_name_fits_the_grounding_label_a_model_may_generate() -> No
 
     longest = max([*BLOCKS, *MOBS], key=len)
     assert len(longest) <= GROUNDING_LABEL_MAX_CHARS, longest
+
+
+def test_colours_come_from_one_table() -> None:
+    from actionspaces.envs.craftworld.additions import color_of
+    from actionspaces.envs.craftworld.render import item_color
+
+    assert item_color("red_dye") == color_of("red_dye") == color_of("red_wool")  # a dye's colour by name
+    assert item_color("oak_log") == BLOCKS["oak_log"].color and item_color("cow") == MOBS["cow"].color
+    assert item_color("stick") == color_of("stick")  # an item with no block: the same derived colour

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .additions import color_of
 from .catalog import BLOCKS, MOBS
 from .gui import PANEL_HEIGHT, PANEL_WIDTH
 
@@ -31,13 +32,12 @@ _CURSOR = np.array([255, 255, 255], np.uint8)
 
 
 def item_color(item: str) -> tuple[int, int, int]:
-    """A stable colour per item: the block's or mob's own, else one derived from the name."""
+    """A stable colour per item: the block's or mob's own, else :func:`~.additions.color_of` its name."""
     if item in BLOCKS:
         return BLOCKS[item].color
     if item in MOBS:
         return MOBS[item].color
-    h = sum(ord(c) * 31**i for i, c in enumerate(item)) & 0xFFFFFF
-    return (h >> 16) & 0xFF, (h >> 8) & 0xFF, h & 0xFF
+    return color_of(item)
 
 
 def _fill(frame: np.ndarray, box: tuple[float, float, float, float], color: object) -> None:
