@@ -59,8 +59,7 @@ def quick_setup(model: Path | None) -> tuple[Config, LatentCodebook, list[tuple[
 def saved_policy(policy: Policy) -> Iterator[str]:
     """A temporary directory holding ``policy``'s model and tokenizer, for TRL to load from."""
     with tempfile.TemporaryDirectory() as tmp:
-        policy.model.save_pretrained(tmp)
-        policy.tokenizer.save_pretrained(tmp)
+        policy.save(tmp)
         yield tmp
 
 

@@ -155,6 +155,13 @@ class Policy:
         keys = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")
         return sorted({i for k in keys if isinstance(i := getattr(config, k, None), int) and 0 <= i < vocab})
 
+    def save(self, directory: str | Path) -> None:
+        """Write the model, the tokenizer and (a vision policy's) image processor: what :func:`load_policy` reads."""
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        if self.images is not None:
+            self.images.save_pretrained(directory)
+
     def copy(self) -> Policy:
         """The same policy with its own copy of the model (for a stage that trains from a frozen parent)."""
         return replace(self, model=copy.deepcopy(self.model))

@@ -96,10 +96,7 @@ class TrainingRun:
         """Checkpoint ``stage``: model, tokenizer, image processor, optimizer state, attachments, progress."""
 
         def write(directory: Path) -> None:
-            policy.model.save_pretrained(directory)
-            policy.tokenizer.save_pretrained(directory)
-            if policy.images is not None:
-                policy.images.save_pretrained(directory)
+            policy.save(directory)
             # no RNG state: every iteration re-seeds from (seed, stage, iteration) before it draws
             torch.save({"optimizer": optimizer.state_dict() if optimizer else None}, directory / TRAINER_STATE_FILE)
             if self.attach is not None:

@@ -87,6 +87,14 @@ class Recipe(BaseModel):
         keys = dict(self.key or ())
         return [[keys[c] if c != " " else None for c in row] for row in self.pattern]
 
+    @property
+    def filled_cells(self) -> tuple[str, ...]:
+        """The ingredient spec of every cell the recipe fills (a shapeless recipe's ingredients)."""
+        if self.ingredients is not None:
+            return self.ingredients
+        keys = dict(self.key or ())
+        return tuple(keys[c] for row in self.pattern or () for c in row if c != " ")
+
 
 class RecipeBook:
     """A set of recipes with their tags; finds the recipe a grid makes.
@@ -118,7 +126,7 @@ class RecipeBook:
         self._by_cells: dict[int, list[Recipe]] = {}
         for recipe in self.recipes:
             self._by_result.setdefault(recipe.result, []).append(recipe)
-            self._by_cells.setdefault(len(self._specs_in_cells(recipe)), []).append(recipe)
+            self._by_cells.setdefault(len(recipe.filled_cells), []).append(recipe)
 
     @staticmethod
     @cache
@@ -139,13 +147,6 @@ class RecipeBook:
     @staticmethod
     def _specs(recipe: Recipe) -> list[str]:
         return [spec for _, spec in recipe.key or ()] + list(recipe.ingredients or ())
-
-    @staticmethod
-    def _specs_in_cells(recipe: Recipe) -> list[str]:
-        if recipe.ingredients is not None:
-            return list(recipe.ingredients)
-        keys = dict(recipe.key or ())
-        return [keys[c] for row in recipe.pattern or () for c in row if c != " "]
 
     def accepts(self, spec: str, item: str | None) -> bool:
         """Whether ``item`` satisfies the ingredient ``spec`` (an item name or a ``#tag``)."""

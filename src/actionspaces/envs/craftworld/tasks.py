@@ -68,12 +68,11 @@ def _kill_exclusion(mob: str) -> str | None:
 
 
 def _craft_exclusion(item: str, book: RecipeBook) -> str | None:
-    recipe = book.recipe_for(item)
-    ingredients = recipe.ingredients or [spec for _, spec in recipe.key or ()]
-    unknown = sorted(set(ingredients) - set(world_data()["items"]))
+    needed = Counter(book.resolve(spec) for spec in book.recipe_for(item).filled_cells)
+    unknown = sorted(set(needed) - set(world_data()["items"]))
     if unknown:
         return f"its ingredients {unknown} are not items"
-    slots = sum(-(-n // stack_size(i)) for i, n in Task("craft_item", item, "eval").ingredients(book).items())
+    slots = sum(-(-n // stack_size(i)) for i, n in needed.items())
     return None if slots <= 36 else f"its ingredients need {slots} inventory slots"
 
 
@@ -116,10 +115,7 @@ class Task:
     def ingredients(self, book: RecipeBook | None = None) -> Counter[str]:
         """The items a crafting task starts with: exactly one batch of its first recipe's ingredients."""
         book = book or RecipeBook.default()
-        recipe = book.recipe_for(self.target)
-        if recipe.ingredients is not None:
-            return Counter(book.resolve(spec) for spec in recipe.ingredients)
-        return Counter(book.resolve(spec) for row in recipe.cells() for spec in row if spec is not None)
+        return Counter(book.resolve(spec) for spec in book.recipe_for(self.target).filled_cells)
 
 
 def _build() -> tuple[tuple[Task, ...], dict[str, str]]:
