@@ -102,6 +102,10 @@ def test_cached_artefacts_are_computed_once_and_again_when_damaged(tmp_path: Pat
     (tmp_path / "data" / "set.json").write_text('{"n": ')
     assert run.cached("data", "set", compute) == {"n": 2}
     assert "set.json" in said[0]
+    for kind, name in [("..", "x"), ("data", "../../outside"), ("data", "a/b"), (".hidden", "x")]:
+        with pytest.raises(ValueError, match="not a plain name"):
+            run.cached(kind, name, compute)
+    assert sorted(p.name for p in tmp_path.parent.iterdir() if p.name == "outside.json") == []
 
 
 def test_a_missing_run_directory_is_named(tmp_path: Path):

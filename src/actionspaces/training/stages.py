@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,7 +35,7 @@ from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from .checkpoints import PROGRESS_FILE, Checkpoints
 from .policy import Policy
-from .rundir import RunFileError, append_jsonl, read_json, read_jsonl, write_atomic
+from .rundir import RUN_NAME_PATTERN, RunFileError, append_jsonl, read_json, read_jsonl, write_atomic
 
 __all__ = ["Resumed", "Step", "TrainingRun", "seed_iteration", "train_stage"]
 
@@ -142,7 +143,14 @@ class TrainingRun:
         write_atomic(self.metrics_path, "".join(json.dumps(m) + "\n" for m in kept))
 
     def cached(self, kind: str, name: str, compute: Callable[[], T]) -> T:
-        """``root/kind/name.json``: computed once per run, and again if its file is damaged."""
+        """``root/kind/name.json``: computed once per run, and again if its file is damaged.
+
+        Raises:
+            ValueError: ``kind`` or ``name`` is not a plain name (so nothing outside the run is written).
+        """
+        for part in (kind, name):
+            if not isinstance(part, str) or not re.fullmatch(RUN_NAME_PATTERN, part):
+                raise ValueError(f"artefact {kind!r}/{name!r}: {part!r} is not a plain name")
         path = self.root / kind / f"{name}.json"
         if path.is_file():
             try:
