@@ -4,13 +4,16 @@ One agent learns to choose, at every step, among five action spaces (Language, G
 Raw) and to prefer the most concise one that still succeeds. The script follows the paper's method in
 order:
 
-    0. data     expert trajectories on the 30 training tasks, each step labelled in every space
+    0. M_base   knowledge without behaviour: SFT on CraftWorld question-answer pairs and captions over every
+                registered item, block and mob (train and held out), no action in them         -> M_base
+       data     expert trajectories on the 30 training tasks, each step labelled in every space
     1. SFT      mixed-space SFT on D_mix                                              -> M_mix
     2. STRL     rejection-sampled, space-rebalanced SFT                               -> M_cs1
                 single-step GRPO with the action-space-independent reward 1{g(a)=g(a*)} -> M_strl
                 self-training relabel (adopt M_strl's space where it is equivalent)   -> M_cs2
     3. MTRL     multi-turn GRPO through TextActionEnv, return = success - lambda*tokens -> M_mtrl (CrossHA)
-    4. baselines single-space pipelines (raw, grounding, motion: SFT then MTRL) and CrossHA without STRL
+    4. baselines single-space pipelines (raw, grounding, motion: SFT then MTRL), CrossHA without STRL, and
+                (--set ablate_base=true) CrossHA's stages 1-3 from the untrained model: without M_base
     5. eval     the training tasks and a seeded sample of the held-out ones, per category
 
 Run it:
@@ -20,10 +23,14 @@ Run it:
     python examples/crossha_train.py --preset quick --resume   # continue runs/quick after a kill
     python examples/crossha_train.py --preset quick --constrained --name quick-constrained
     python examples/crossha_train.py --preset quick --vision --name quick-vision  # a tiny Qwen2-VL sees the frame
+    python examples/crossha_train.py --preset quick --seeds 0,1,2  # runs/quick/seed-<s>/, summary.md with intervals
 
 Everything lands in ``runs/<name>/``: ``config.json``, ``checkpoints/<model>/`` (model, tokenizer,
-optimizer, codebook; the previous one kept), ``metrics.jsonl``, ``results.json``, ``results.md`` and PNG
-plots. Only the library's public API is used: the spaces and ``ChainSpace`` through ``TextActionEnv``, the
+optimizer, codebook; the previous one kept), ``metrics.jsonl``, ``results.json`` (and the reference's
+per-task layout, ``results_openha.json``), ``results.md`` and PNG plots. With ``--seeds`` each seed is such a
+run under ``runs/<name>/seed-<s>/``, and ``runs/<name>/summary.md`` gives every cell as a mean and its 95 %
+bootstrap interval over tasks and seeds. Only the library's public API is used: the spaces and
+``ChainSpace`` through ``TextActionEnv``, the
 controllers, CraftWorld and its expert labellers, ``actionspaces.grpo``, ``actionspaces.training`` (the
 policy, run directories, checkpoints), and with ``--constrained``
 ``actionspaces.decoding``: every model then samples only strings its pipeline's grammar allows, and GRPO
@@ -43,7 +50,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
@@ -61,14 +68,16 @@ from actionspaces.envs import CraftWorld, TextActionEnv
 from actionspaces.envs.craftworld import (
     CATEGORIES,
     ExpertStep,
+    Fact,
     Task,
     craftworld_controllers,
+    knowledge_corpus,
     label_step,
     record_expert,
     task_subset,
     tasks,
 )
-from actionspaces.evaluation import Answer, Episode, play, summarize
+from actionspaces.evaluation import Answer, Episode, episode_records, openha_layout, play, summarize
 from actionspaces.grpo import (
     EPS_VERL,
     action_match_reward,
@@ -77,7 +86,8 @@ from actionspaces.grpo import (
     trajectory_advantages,
 )
 from actionspaces.registry import default_spaces, space_entry, text_order
-from actionspaces.reporting import plot_curves, plot_space_shares, results_markdown
+from actionspaces.reporting import interval_markdown, plot_curves, plot_space_shares, results_markdown
+from actionspaces.statistics import Interval, bootstrap_interval, task_sums
 from actionspaces.training import RUN_NAME_PATTERN, set_torch_threads
 from actionspaces.training.policy import Policy, Prompt, check_checkpoint, load_policy
 from actionspaces.training.policy import sample as sample_responses
@@ -108,6 +118,9 @@ class Config(BaseModel):
     layers: int = Field(2, ge=1)
     heads: int = Field(4, ge=1)
     vocab_size: int = Field(1024, ge=300)
+    # Stage 0, M_base: SFT steps on the knowledge corpus (0: no M_base), random-play views per registered task
+    base_steps: int = Field(300, ge=0)
+    knowledge_views: int = Field(2, ge=0)
     # data: expert episodes per training task, the latent codebook
     expert_seeds: int = Field(4, ge=1)
     codebook_size: int = Field(32, ge=2)
@@ -147,6 +160,7 @@ class Config(BaseModel):
     eval_seeds: int = Field(1, ge=1)
     eval_temperature: float = Field(0.4, ge=0)  # verl's validation temperature
     baselines: bool = True
+    ablate_base: bool = False  # also train CrossHA's stages 1-3 from the untrained model (the "w/o M_base" row)
     # decode under each pipeline's generation grammar (llguidance masks; GRPO uses the masked log-probs)
     constrained: bool = False
 
@@ -156,6 +170,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "ci": dict(
         name="ci",
         hidden_size=32,
+        base_steps=20,
+        knowledge_views=1,
         expert_seeds=1,
         codebook_size=16,
         sft_steps=40,
@@ -196,6 +212,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         mtrl_tasks=6,
         eval_seeds=2,
         eval_held_out=50,
+        ablate_base=True,
     ),
 }
 
@@ -288,9 +305,14 @@ def latent_tokens(codebook: LatentCodebook) -> list[str]:
     return [f"<|latent_{i}|>" for i in range(codebook.size)]
 
 
-def tokenizer_corpus(data: Sequence[tuple[Context, str]]) -> list[str]:
-    """What the tiny tokenizer is trained on: every observation and every space's label of it."""
-    return [c.prompt for c, _ in data] + [text for c, _ in data for text in c.labels.values()]
+def tokenizer_corpus(data: Sequence[tuple[Context, str]], facts: Sequence[Fact]) -> list[str]:
+    """What the tiny tokenizer is trained on: every observation and label of D_mix, and the knowledge corpus.
+
+    The knowledge corpus names every registered item, block and mob, so that (as in a pretrained
+    tokenizer) a held-out target's name is made of pieces the model has seen.
+    """
+    texts = [c.prompt for c, _ in data] + [text for c, _ in data for text in c.labels.values()]
+    return texts + [text for f in facts for text in (f.prompt, f.answer)]
 
 
 def tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, device: torch.device) -> Policy:
@@ -354,12 +376,18 @@ def under_grammar(policy: Policy, grammars: Grammars | None, pipeline: str) -> P
 # ====================================================================================================
 
 
-Example = tuple[Context, str]  # a decision point and the response to learn there
+def demonstrations(pairs: Sequence[tuple[Context, str]]) -> list[Demonstration]:
+    """A decision point and the response to learn there, as SFT reads them."""
+    return [Demonstration(c.prompt, response, c.frame) for c, response in pairs]
 
 
-def sft(run: TrainingRun, cfg: Config, name: str, parent: Policy, examples: Sequence[Example], steps: int) -> Policy:
+def labelled(data: Sequence[tuple[Context, str]]) -> list[Demonstration]:
+    """Each context with its label in the space the dataset chose for it."""
+    return demonstrations([(c, c.labels[space]) for c, space in data])
+
+
+def sft(run: TrainingRun, cfg: Config, name: str, parent: Policy, demos: Sequence[Demonstration], steps: int) -> Policy:
     """``steps`` AdamW steps of next-token loss on the responses (prompt tokens masked), checkpointed."""
-    demos = [Demonstration(c.prompt, response, c.frame) for c, response in examples]
     step = sft_step(demos, steps=cfg.sft_steps_per_iter, batch=cfg.sft_batch)
     return train_stage(run, name, parent, math.ceil(steps / cfg.sft_steps_per_iter), lr=cfg.sft_lr, step=step,
                        seed=cfg.seed)  # fmt: skip
@@ -522,8 +550,9 @@ def evaluate(policy: Policy, cfg: Config, codebook: LatentCodebook) -> dict[str,
     jobs = [(t.id, 1_000_000 + s) for t in registry for s in range(cfg.eval_seeds)]
     episodes = rollout(policy, jobs, cfg.eval_temperature, cfg, codebook)
     splits = {t.id: "ID" if t.split == "train" else "OOD" for t in registry}
-    return summarize(episodes, splits=splits, categories={t.id: t.category for t in registry}, spaces=SPACES,
-                     order=(("ID", "OOD"), CATEGORIES))  # fmt: skip
+    summary = summarize(episodes, splits=splits, categories={t.id: t.category for t in registry}, spaces=SPACES,
+                        order=(("ID", "OOD"), CATEGORIES))  # fmt: skip
+    return {**summary, "episodes": episode_records(episodes)}  # the per-episode outcomes, for error bars
 
 
 # ====================================================================================================
@@ -543,50 +572,115 @@ ROWS = {  # model checkpoint -> row label, in the paper's table order
     "strl": "Stage 2: single-step GRPO (M_strl)",
     "cs2": "Stage 2: relabelled SFT (M_cs2)",
     "crossha": "Stage 3: MTRL = CrossHA (M_mtrl)",
+    "nobase_crossha": "CrossHA w/o M_base (stages 1-3 from random weights)",
 }
 
 
-def findings(results: dict[str, Any]) -> list[str]:
-    """The paper's claims, checked on this run's numbers."""
+Results = dict[str, Any]  # one run's evaluation: model -> "<split>/<category>" -> metrics, and "episodes"
 
-    def asr(model: str, split: str = "all") -> float:
-        if split == "all":
-            return float(np.mean([results[model][f"{s}/all"]["ASR"] for s in ("ID", "OOD")]))
-        return results[model][f"{split}/all"]["ASR"]
 
+def eval_tasks(cfg: Config, split: str, category: str = "all") -> list[str]:
+    """The tasks ``evaluate`` plays in ``split`` ("ID", "OOD") and ``category`` ("all" for every one)."""
+    registry = tasks("train") if split == "ID" else task_subset(cfg.eval_held_out)
+    return [t.id for t in registry if category in ("all", t.category)]
+
+
+def interval(
+    runs: Sequence[Results], cfg: Config, model: str, metric: str, split: str, category: str = "all",
+    baseline: str | None = None,
+) -> Interval:  # fmt: skip
+    """A cell over every run (seed) and task, with its 95 % bootstrap interval; a paired difference with ``baseline``.
+
+    ``metric`` is ``"ASR"``, ``"tokens_per_episode"`` or ``"share_<space>"`` (a space's share of calls).
+    """
+    names = eval_tasks(cfg, split, category)
+    if metric.startswith("share_"):
+        space = metric.removeprefix("share_")
+        parts = {m: task_sums([r[m]["episodes"] for r in runs], names, lambda e: e["spaces"].get(space, 0),
+                              lambda e: e["calls"]) for m in (model, baseline) if m}  # fmt: skip
+    else:
+        key = {"ASR": "success", "tokens_per_episode": "tokens"}[metric]
+        parts = {m: task_sums([r[m]["episodes"] for r in runs], names, lambda e: e[key])
+                 for m in (model, baseline) if m}  # fmt: skip
+    return bootstrap_interval(*parts[model], baseline=parts[baseline] if baseline else None, seed=cfg.seed)
+
+
+def findings(runs: Sequence[Results], cfg: Config) -> list[str]:
+    """The paper's four claims (and the knowledge stage's part), each judged by a paired 95 % interval.
+
+    A claim "A beats B" is supported when the interval of A - B (over tasks and seeds) lies above zero, not
+    supported when it lies below, and inconclusive when it holds zero.
+    """
+    first = runs[0]
     lines = []
-    baselines = [m for m in ("raw_mtrl", "grounding_mtrl", "motion_mtrl", "nostrl_mtrl") if m in results]
+
+    def judged(claim: str, diff: Interval, detail: str) -> str:
+        return f"{claim}: {diff.verdict()} (difference {diff}; {detail})"
+
+    baselines = [m for m in ("raw_mtrl", "grounding_mtrl", "motion_mtrl", "nostrl_mtrl") if m in first]
     if baselines:
-        beaten = [m for m in baselines if asr("crossha") > asr(m)]
-        lines.append(
-            f"CrossHA above every baseline in overall ASR: {'yes' if len(beaten) == len(baselines) else 'no'} "
-            f"(CrossHA {asr('crossha'):.3f}; " + ", ".join(f"{ROWS[m]} {asr(m):.3f}" for m in baselines) + ")"
-        )
-    if "nostrl_mtrl" in results:
-        a, b = asr("crossha", "OOD"), asr("nostrl_mtrl", "OOD")
-        lines.append(f"STRL raises OOD ASR: {'yes' if a > b else 'no'} (with STRL {a:.3f}, without {b:.3f})")
-    before, after = results["cs2"]["ID/all"], results["crossha"]["ID/all"]
-    lines.append(
-        "Token penalty lowers tokens per episode: "
-        f"{'yes' if after['tokens_per_episode'] < before['tokens_per_episode'] else 'no'} "
-        f"(ID, {before['tokens_per_episode']:.1f} before MTRL, {after['tokens_per_episode']:.1f} after), "
-        f"while ASR goes {before['ASR']:.3f} -> {after['ASR']:.3f}"
-    )
-    top = {}
-    for category in CATEGORIES:
-        shares = {s: v for s, v in results["crossha"]["ID/" + category]["shares"].items() if s != "none"}
-        top[category] = max(shares, key=shares.get)
-    lines.append(
-        f"Selection differs by category: {'yes' if len(set(top.values())) > 1 else 'no'} "
-        f"(most used space: " + ", ".join(f"{c} {s}" for c, s in top.items()) + ")"
-    )
+        diffs = {m: interval(runs, cfg, "crossha", "ASR", "OOD", baseline=m) for m in baselines}
+        verdicts = {d.verdict() for d in diffs.values()}
+        if "not supported" in verdicts:
+            verdict = "not supported"  # some baseline is above CrossHA
+        else:
+            verdict = "supported" if verdicts == {"supported"} else "inconclusive"
+        crossha = interval(runs, cfg, "crossha", "ASR", "OOD")
+        lines.append(f"CrossHA above every baseline in OOD ASR: {verdict} (CrossHA {crossha}; minus "
+                     + ", ".join(f"{ROWS[m]} {d}" for m, d in diffs.items()) + ")")  # fmt: skip
+    if "nostrl_mtrl" in first:
+        lines.append(judged("STRL raises OOD ASR", interval(runs, cfg, "crossha", "ASR", "OOD", baseline="nostrl_mtrl"),
+                            "CrossHA minus CrossHA w/o STRL"))  # fmt: skip
+    tokens = interval(runs, cfg, "cs2", "tokens_per_episode", "ID", baseline="crossha")
+    asr = interval(runs, cfg, "crossha", "ASR", "ID", baseline="cs2")
+    lines.append(judged("Token penalty lowers tokens per episode", tokens,
+                        f"ID, M_cs2 minus CrossHA; ASR changes by {asr}"))  # fmt: skip
+    lines.append(selection_finding(runs, cfg))
+    if "nobase_crossha" in first:
+        lines.append(judged("The knowledge stage (M_base) raises OOD ASR",
+                            interval(runs, cfg, "crossha", "ASR", "OOD", baseline="nobase_crossha"),
+                            "CrossHA minus CrossHA w/o M_base"))  # fmt: skip
     return lines
 
 
-def write_report(run: TrainingRun, cfg: Config, results: dict[str, Any]) -> None:
-    """``results.json``, ``results.md`` and ``curves.png`` / ``spaces.png``."""
-    facts = findings(results)
+def selection_finding(runs: Sequence[Results], cfg: Config) -> str:
+    """Whether CrossHA's most used space differs by category: two categories each prefer their own top space.
+
+    Supported when some two categories have different top spaces and, in each, the lead of its top space over
+    the other's has an interval above zero; not supported when one space leads every category that clearly.
+    """
+    spaces = [s for s in SPACES if s != "none"]
+    shares = {c: {s: interval(runs, cfg, "crossha", f"share_{s}", "ID", c).mean for s in spaces} for c in CATEGORIES}
+    top = {c: max(shares[c], key=lambda s, c=c: shares[c][s]) for c in CATEGORIES}
+
+    def lead(category: str, space: str, over: str) -> Interval:  # share(space) - share(over), paired
+        names = eval_tasks(cfg, "ID", category)
+        records = [r["crossha"]["episodes"] for r in runs]
+        num, den = task_sums(records, names, lambda e: e["spaces"].get(space, 0) - e["spaces"].get(over, 0),
+                             lambda e: e["calls"])  # fmt: skip
+        return bootstrap_interval(num, den, seed=cfg.seed)
+
+    detail = "most used space (ID): " + ", ".join(f"{c} {top[c]} {shares[c][top[c]]:.2f}" for c in CATEGORIES)
+    for a, b in ((a, b) for a in CATEGORIES for b in CATEGORIES if a < b and top[a] != top[b]):
+        if lead(a, top[a], top[b]).low > 0 and lead(b, top[b], top[a]).low > 0:
+            return f"Selection differs by category: supported ({detail}; each lead's interval above zero)"
+    if len(set(top.values())) == 1:
+        space = top[CATEGORIES[0]]
+        runner_up = {c: max((s for s in spaces if s != space), key=lambda s, c=c: shares[c][s]) for c in CATEGORIES}
+        if all(lead(c, space, runner_up[c]).low > 0 for c in CATEGORIES):
+            return f"Selection differs by category: not supported ({detail}; {space} leads every category)"
+    return f"Selection differs by category: inconclusive ({detail}; the leads' intervals hold zero)"
+
+
+def write_report(run: TrainingRun, cfg: Config, results: Results) -> None:
+    """``results.json``, ``results_openha.json``, ``results.md`` and ``curves.png`` / ``spaces.png``."""
+    facts = findings([results], cfg)
     (run.root / "results.json").write_text(json.dumps({"models": results, "findings": facts}, indent=1))
+    layout = {}
+    for model, r in results.items():
+        played = [Episode(e["task"], e["seed"], success=e["success"]) for e in r["episodes"]]
+        layout.update(openha_layout(played, model))
+    (run.root / "results_openha.json").write_text(json.dumps(layout, indent=1))
     md = results_markdown(results, title=f"CrossHA on CraftWorld: run `{cfg.name}`", rows=ROWS,
                           categories=CATEGORIES, spaces=SPACES, share_models=("mix", "cs2", "crossha", "nostrl_mtrl"),
                           findings=facts)  # fmt: skip
@@ -595,6 +689,29 @@ def write_report(run: TrainingRun, cfg: Config, results: dict[str, Any]) -> None
               ("reward", "STRL reward 1{g=g*}")]  # fmt: skip
     plot_curves(run.metrics(), panels, run.root / "curves.png")
     plot_space_shares(results, models=list(ROWS), categories=CATEGORIES, spaces=SPACES, path=run.root / "spaces.png")
+
+
+def write_sweep_report(root: Path, cfg: Config, seeds: Sequence[int], runs: Sequence[Results], wall_s: float) -> None:
+    """``summary.json`` and ``summary.md``: every cell as mean [95 % interval] over tasks and seeds, per-seed rows."""
+    columns = [("ID ASR", "ASR", "ID"), ("OOD ASR", "ASR", "OOD"), ("ID tokens/episode", "tokens_per_episode", "ID"),
+               ("OOD tokens/episode", "tokens_per_episode", "OOD")]  # fmt: skip
+    models = [m for m in ROWS if m in runs[0]]
+    cells = {m: {label: interval(runs, cfg, m, metric, split) for label, metric, split in columns} for m in models}
+    per_seed = {m: {str(s): {label: r[m][f"{split}/all"][metric] for label, metric, split in columns}
+                    for s, r in zip(seeds, runs, strict=True)} for m in models}  # fmt: skip
+    facts = findings(runs, cfg)
+    summary = {
+        "seeds": list(seeds),
+        "wall_s": wall_s,
+        "cells": {m: {k: asdict(v) for k, v in row.items()} for m, row in cells.items()},
+        "per_seed": per_seed,
+        "findings": facts,
+    }
+    (root / "summary.json").write_text(json.dumps(summary, indent=1))
+    title = f"CrossHA on CraftWorld: `{cfg.name}` over seeds {', '.join(map(str, seeds))}"
+    md = interval_markdown({ROWS[m]: row for m, row in cells.items()}, title=title,
+                           per_seed={ROWS[m]: rows for m, rows in per_seed.items()}, findings=facts)  # fmt: skip
+    (root / "summary.md").write_text(md + f"\nWall time: {wall_s / 60:.1f} min for {len(seeds)} seeds.\n")
 
 
 # ====================================================================================================
@@ -614,33 +731,13 @@ def run_codebook(path: Path, episodes: Episodes, size: int) -> LatentCodebook:
     return codebook
 
 
-def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = False) -> dict[str, Any]:
-    """Run (or resume) every stage of ``cfg`` under ``root`` and return the evaluation of every model."""
-    started = time.perf_counter()
-    # 0. data: the codebook, then D_mix and the single-space datasets, from the same expert episodes
-    episodes = record_episodes(range(cfg.expert_seeds))
-    codebook = run_codebook(root / "codebook.json", episodes, cfg.codebook_size)
-    run = training_run(root, cfg, codebook, device, tensorboard)
-    stride = cfg.frame_stride if cfg.vision else None
-    data = {p: expert_contexts(episodes, codebook, p, stride) for p in (PIPELINES if cfg.baselines else ("mixed",))}
-    d_mix = data["mixed"]
-    tqdm.write(f"D_mix: {len(d_mix)} calls, spaces {dict(Counter(s for _, s in d_mix))}")
-
-    def examples(pairs: Sequence[tuple[Context, str]]) -> list[Example]:
-        return [(c, c.labels[s]) for c, s in pairs]
-
-    # the base model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on our text
-    if cfg.model is not None:
-        base = checkpoint_policy(cfg.model, codebook, device, vision=cfg.vision)
-    elif (resumed := run.resume("base")) is not None:
-        base = resumed.policy
-    else:
-        base = tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
-        run.save("base", base, None, {"iteration": 0, "done": True})
-    grammars = build_grammars(base, codebook) if cfg.constrained else None
-
+def crossha_stages(
+    run: TrainingRun, cfg: Config, start: Policy, d_mix: Sequence[tuple[Context, str]], mtrl: Step,
+    grammars: Grammars | None, prefix: str = "",
+) -> dict[str, Policy]:  # fmt: skip
+    """Stages 1 to 3 from ``start``: M_mix, M_cs1, M_strl, M_cs2 and CrossHA (checkpoints named ``prefix + stage``)."""
     # 1. mixed-space SFT on D_mix -> M_mix
-    m_mix = sft(run, cfg, "mix", under_grammar(base, grammars, "mixed"), examples(d_mix), cfg.sft_steps)
+    m_mix = sft(run, cfg, prefix + "mix", under_grammar(start, grammars, "mixed"), labelled(d_mix), cfg.sft_steps)
 
     # 2. STRL. (a) rejection sampling in every space, rebalanced, SFT -> M_cs1
     rl_contexts = strl_contexts(d_mix)
@@ -648,46 +745,69 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     picked = [
         rl_contexts[i] for i in rs_rng.choice(len(rl_contexts), min(cfg.rs_contexts, len(rl_contexts)), replace=False)
     ]
-    accepted = run.cached("data", "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg, grammars))
+    accepted = run.cached("data", prefix + "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg, grammars))
     tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space")
-    kept = [(picked[k], text) for k, text in accepted["examples"]]
-    m_cs1 = sft(run, cfg, "cs1", m_mix, examples(d_mix) + kept, cfg.finetune_steps)
+    kept = demonstrations([(picked[k], text) for k, text in accepted["examples"]])
+    m_cs1 = sft(run, cfg, prefix + "cs1", m_mix, labelled(d_mix) + kept, cfg.finetune_steps)
     # (b) single-step GRPO with 1{g(a) = g(a*)} -> M_strl
-    m_strl = train_stage(
-        run, "strl", m_cs1, cfg.strl_iters, lr=cfg.rl_lr, step=strl_step(cfg, rl_contexts), seed=cfg.seed, kl=True
-    )
+    m_strl = train_stage(run, prefix + "strl", m_cs1, cfg.strl_iters, lr=cfg.rl_lr, step=strl_step(cfg, rl_contexts),
+                         seed=cfg.seed, kl=True)  # fmt: skip
     # (c) self-training relabel: adopt M_strl's answer where it is equivalent, SFT -> M_cs2
-    relabelled = run.cached("data", "relabelled", lambda: relabel(m_strl, d_mix, cfg))
+    relabelled = run.cached("data", prefix + "relabelled", lambda: relabel(m_strl, d_mix, cfg))
     tqdm.write(f"relabel: adopted {relabelled['adopted']} of {relabelled['total']}")
-    relabelled_examples = [(d_mix[k][0], text) for k, text in relabelled["examples"]]
-    m_cs2 = sft(run, cfg, "cs2", m_strl, relabelled_examples, cfg.finetune_steps)
+    relabelled_demos = demonstrations([(d_mix[k][0], text) for k, text in relabelled["examples"]])
+    m_cs2 = sft(run, cfg, prefix + "cs2", m_strl, relabelled_demos, cfg.finetune_steps)
 
     # 3. MTRL: multi-turn GRPO with success - lambda * tokens -> CrossHA
-    mtrl = mtrl_step(cfg, codebook)
-    models = {"mix": m_mix, "cs1": m_cs1, "strl": m_strl, "cs2": m_cs2}
-    models["crossha"] = train_stage(
-        run, "crossha", m_cs2, cfg.mtrl_iters, lr=cfg.rl_lr, step=mtrl, seed=cfg.seed, kl=True
-    )
+    crossha = train_stage(run, prefix + "crossha", m_cs2, cfg.mtrl_iters, lr=cfg.rl_lr, step=mtrl, seed=cfg.seed,
+                          kl=True)  # fmt: skip
+    return {"mix": m_mix, "cs1": m_cs1, "strl": m_strl, "cs2": m_cs2, "crossha": crossha}
 
-    # 4. baselines, same budgets: single-space SFT then MTRL; CrossHA without STRL (M_mix straight into MTRL)
+
+def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = False) -> dict[str, Any]:
+    """Run (or resume) every stage of ``cfg`` under ``root`` and return the evaluation of every model."""
+    started = time.perf_counter()
+    # data: the codebook, then D_mix and the single-space datasets, from the same expert episodes
+    episodes = record_episodes(range(cfg.expert_seeds))
+    codebook = run_codebook(root / "codebook.json", episodes, cfg.codebook_size)
+    run = training_run(root, cfg, codebook, device, tensorboard)
+    stride = cfg.frame_stride if cfg.vision else None
+    data = {p: expert_contexts(episodes, codebook, p, stride) for p in (PIPELINES if cfg.baselines else ("mixed",))}
+    d_mix = data["mixed"]
+    tqdm.write(f"D_mix: {len(d_mix)} calls, spaces {dict(Counter(s for _, s in d_mix))}")
+    facts = knowledge_corpus(views=cfg.knowledge_views, seed=0)
+    tqdm.write(f"knowledge corpus: {len(facts)} facts, {dict(Counter(f.kind for f in facts))}")
+
+    # the model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on the world's text
+    if cfg.model is not None:
+        untrained = checkpoint_policy(cfg.model, codebook, device, vision=cfg.vision)
+    elif (resumed := run.resume("base")) is not None:
+        untrained = resumed.policy
+    else:
+        untrained = tiny_policy(cfg, tokenizer_corpus(d_mix, facts), codebook, device)
+        run.save("base", untrained, None, {"iteration": 0, "done": True})
+    grammars = build_grammars(untrained, codebook) if cfg.constrained else None
+
+    # 0. M_base: knowledge without behaviour (base_steps=0: none, the ablation)
+    knowledge = [Demonstration(f.prompt, f.answer) for f in facts]
+    m_base = sft(run, cfg, "knowledge", untrained, knowledge, cfg.base_steps)
+
+    # 1-3. CrossHA's stages, from M_base
+    mtrl = mtrl_step(cfg, codebook)
+    models = crossha_stages(run, cfg, m_base, d_mix, mtrl, grammars)
+
+    # 4. baselines, same budgets: single-space SFT then MTRL; CrossHA without STRL (M_mix straight into MTRL);
+    #    CrossHA without M_base (its stages from the untrained model)
     if cfg.baselines:
         for space in ("raw", "grounding", "motion"):
-            models[f"{space}_sft"] = sft(
-                run, cfg, f"{space}_sft", under_grammar(base, grammars, space), examples(data[space]), cfg.sft_steps
-            )
-            models[f"{space}_mtrl"] = train_stage(
-                run,
-                f"{space}_mtrl",
-                models[f"{space}_sft"],
-                cfg.mtrl_iters,
-                lr=cfg.rl_lr,
-                step=mtrl,
-                seed=cfg.seed,
-                kl=True,
-            )
-        models["nostrl_mtrl"] = train_stage(
-            run, "nostrl_mtrl", m_mix, cfg.mtrl_iters, lr=cfg.rl_lr, step=mtrl, seed=cfg.seed, kl=True
-        )
+            models[f"{space}_sft"] = sft(run, cfg, f"{space}_sft", under_grammar(m_base, grammars, space),
+                                         labelled(data[space]), cfg.sft_steps)  # fmt: skip
+            models[f"{space}_mtrl"] = train_stage(run, f"{space}_mtrl", models[f"{space}_sft"], cfg.mtrl_iters,
+                                                  lr=cfg.rl_lr, step=mtrl, seed=cfg.seed, kl=True)  # fmt: skip
+        models["nostrl_mtrl"] = train_stage(run, "nostrl_mtrl", models["mix"], cfg.mtrl_iters, lr=cfg.rl_lr,
+                                            step=mtrl, seed=cfg.seed, kl=True)  # fmt: skip
+    if cfg.ablate_base:
+        models["nobase_crossha"] = crossha_stages(run, cfg, untrained, d_mix, mtrl, grammars, "nobase_")["crossha"]
 
     # 5. evaluation of every model on every task
     results = {}
@@ -705,6 +825,40 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
 # ====================================================================================================
 # Command line.
 # ====================================================================================================
+
+
+class Sweep(BaseModel):
+    """A multi-seed run (``runs/<name>/config.json``): the configuration, and the seeds each run of it uses."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    config: Config
+    seeds: tuple[int, ...] = Field(min_length=1)
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"0,1,2"`` (or ``"0 1 2"``) -> ``(0, 1, 2)``: distinct non-negative integers."""
+    try:
+        seeds = tuple(int(part) for part in text.replace(",", " ").split())
+    except ValueError:
+        raise typer.BadParameter(f"--seeds takes integers separated by commas, got {text!r}") from None
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise typer.BadParameter(f"--seeds takes distinct non-negative integers, got {text!r}")
+    return seeds
+
+
+def sweep(cfg: Config, seeds: Sequence[int], root: Path, device: torch.device, tensorboard: bool, resume: bool) -> None:
+    """Train ``cfg`` once per seed (``root/seed-<s>``, each resumable), then write ``root/summary.md``."""
+    started = time.perf_counter()
+    runs = []
+    for seed in seeds:
+        tqdm.write(f"=== seed {seed} ===")
+        seeded = cfg.model_copy(update={"seed": seed})
+        runs.append(train(seeded, training.open_run(root, f"seed-{seed}", seeded, resume=resume, overwrite=False),
+                          device, tensorboard))  # fmt: skip
+    write_sweep_report(root, cfg, seeds, runs, time.perf_counter() - started)
+    tqdm.write(f"sweep done: {root / 'summary.md'}")
+
 
 Preset = Enum("Preset", {name: name for name in PRESETS}, type=str)  # type: ignore[misc]
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
@@ -733,6 +887,9 @@ def main(
     threads: Annotated[
         int | None, typer.Option(help="torch threads; by default the cores this process may use (its affinity)")
     ] = None,
+    seeds: Annotated[
+        str | None, typer.Option(help="one run per seed ('0,1,2'): runs/<name>/seed-<s>/, a summary with intervals")
+    ] = None,
 ) -> None:
     """Train CrossHA and its baselines on CraftWorld, evaluate them, and write runs/<name>/results.md."""
     values: dict[str, Any] = dict(PRESETS[preset.value])
@@ -759,15 +916,20 @@ def main(
         set_torch_threads(threads)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
+    seed_list = parse_seeds(seeds) if seeds is not None else None
     try:  # the name stays inside runs_dir; --overwrite removes only a directory a run wrote
-        root = training.open_run(runs_dir, cfg.name, cfg, resume=resume, overwrite=overwrite)
+        saved: BaseModel = cfg if seed_list is None else Sweep(config=cfg, seeds=seed_list)
+        root = training.open_run(runs_dir, cfg.name, saved, resume=resume, overwrite=overwrite)
     except (ValueError, OSError) as err:
         raise typer.BadParameter(f"{err} (see --name, --resume, --overwrite)") from err
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()  # one bar per loop is ours; save_pretrained's would interleave
-    train(cfg, root, torch.device(device), tensorboard)
+    if seed_list is None:
+        train(cfg, root, torch.device(device), tensorboard)
+    else:
+        sweep(cfg, seed_list, root, torch.device(device), tensorboard, resume)
 
 
 if __name__ == "__main__":

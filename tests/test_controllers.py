@@ -189,6 +189,21 @@ def test_skill_parsing():
     assert parse_skill("collect sugar cane") == ("mine_block", "sugar_cane")
     assert parse_skill("hunt the zombies") == ("kill_entity", "zombie")
     assert parse_skill("craft a table") is None and parse_skill("") is None
+    # the longest name in the phrase wins, as written or with its last word singular
+    assert parse_skill("mine dark oak log") == ("mine_block", "dark_oak_log")
+    assert parse_skill("chop the dark oak tree") == ("mine_block", "dark_oak_log")
+    assert parse_skill("mine 2 acacia fence gates") == ("mine_block", "acacia_fence_gate")
+    assert parse_skill("collect twisting vines") == ("mine_block", "twisting_vines")
+    assert parse_skill("mine 3 coal ores") == ("mine_block", "coal_ore")
+
+
+def test_every_mine_and_kill_target_can_be_named_by_a_skill() -> None:
+    from actionspaces.envs.craftworld import parse_skill, tasks
+
+    for task in tasks("all"):
+        if task.category != "craft_item":
+            verb = "mine" if task.category == "mine_block" else "kill"
+            assert parse_skill(f"{verb} {task.target.replace('_', ' ')}") == (task.category, task.target), task.id
 
 
 def test_skills_succeed_or_fail_at_the_seeded_rate():

@@ -108,7 +108,8 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     for stage in ("crossha", "raw_mtrl", "grounding_mtrl", "motion_mtrl", "nostrl_mtrl"):
         assert per_stage[stage] == list(range(cfg["mtrl_iters"]))
         assert all(0.0 <= m["success"] <= 1.0 for m in metrics if m["stage"] == stage)
-    for name in ("base", "mix", "cs1", "strl", "cs2", "crossha", "raw_sft", "raw_mtrl", "nostrl_mtrl"):
+    assert per_stage["knowledge"] == list(range(-(-cfg["base_steps"] // cfg["sft_steps_per_iter"])))
+    for name in ("base", "knowledge", "mix", "cs1", "strl", "cs2", "crossha", "raw_sft", "raw_mtrl", "nostrl_mtrl"):
         ckpt = root / "checkpoints" / name
         assert json.loads((ckpt / "progress.json").read_text())["done"], name
         for file in ("config.json", "tokenizer.json", "trainer_state.pt", "codebook.json"):
@@ -122,6 +123,13 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     assert crossha["ID/all"]["episodes"] == 30 and crossha["OOD/all"]["episodes"] == 45
     assert abs(sum(crossha["ID/mine_block"]["shares"].values()) - 1.0) < 1e-9
     assert len(results["findings"]) == 4
+    assert all(re.search(r": (supported|not supported|inconclusive) \(", line) for line in results["findings"])
+    assert len(crossha["episodes"]) == 75 and {"task", "seed", "success", "tokens", "spaces"} <= set(
+        crossha["episodes"][0]
+    )
+    openha = json.loads((root / "results_openha.json").read_text())
+    assert set(openha) == set(results["models"]) and len(openha["crossha"]) == 75
+    assert {"task_suc_nums", "task_total_nums", "task_suc_rate"} == set(openha["crossha"]["mine_block:oak_log"])
     report = (root / "results.md").read_text()
     assert "| Stage 3: MTRL = CrossHA (M_mtrl) |" in report and "## OOD tasks" in report
     for png in ("curves.png", "spaces.png"):
@@ -401,3 +409,89 @@ def test_ci_preset_trains_a_qwen2_vl_checkpoint_on_the_frames(tmp_path: Path) ->
     again = _run(*args, "--resume", runs=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
     assert json.loads((root / "results.json").read_text()) == results
+
+
+def _results(trainer, cfg, wins: dict[str, float], seed: int) -> dict:
+    """A run's evaluation in which each model solves a task with probability ``wins[model]``."""
+    rng = __import__("numpy").random.default_rng(seed)
+    registry = [*trainer.eval_tasks(cfg, "ID"), *trainer.eval_tasks(cfg, "OOD")]
+    results = {}
+    for model in trainer.ROWS:
+        tokens = 40 if model == "crossha" else 60
+        spaces = {"mine_block": "grounding", "kill_entity": "language", "craft_item": "raw"}
+        episodes = [
+            {
+                "task": t,
+                "seed": 0,
+                "success": float(rng.random() < wins.get(model, 0.1)),
+                "tokens": tokens,
+                "calls": 4,
+                "ticks": 100,
+                "spaces": {spaces[t.split(":")[0]]: 3, "motion": 1},
+            }
+            for t in registry
+        ]
+        summary = {f"{split}/all": {"ASR": 0.0, "tokens_per_episode": 0.0} for split in ("ID", "OOD")}
+        results[model] = {**summary, "episodes": episodes}
+    return results
+
+
+def test_the_findings_judge_each_claim_by_its_interval_over_seeds() -> None:
+    trainer = _load()
+    cfg = trainer.Config(**{**trainer.PRESETS["ci"], "eval_held_out": 30})
+    runs = [_results(trainer, cfg, {"crossha": 0.9, "cs2": 0.9}, seed) for seed in range(3)]
+    lines = trainer.findings(runs, cfg)
+    assert len(lines) == 5  # the four claims and the knowledge stage's part
+    assert lines[0].startswith("CrossHA above every baseline in OOD ASR: supported")
+    assert lines[1].startswith("STRL raises OOD ASR: supported")
+    assert lines[2].startswith("Token penalty lowers tokens per episode: supported (difference 20.000 [20.000, 20.000]")
+    assert lines[3].startswith("Selection differs by category: supported")
+    assert lines[4].startswith("The knowledge stage (M_base) raises OOD ASR: supported")
+    even = [_results(trainer, cfg, {}, seed) for seed in range(3)]
+    assert "STRL raises OOD ASR: inconclusive" in trainer.findings(even, cfg)[1]
+    worse = [_results(trainer, cfg, {"nostrl_mtrl": 0.9}, seed) for seed in range(3)]
+    assert trainer.findings(worse, cfg)[0].startswith("CrossHA above every baseline in OOD ASR: not supported")
+
+
+def test_the_sweep_report_gives_intervals_and_per_seed_rows(tmp_path: Path) -> None:
+    trainer = _load()
+    cfg = trainer.Config(**trainer.PRESETS["ci"])
+    runs = [_results(trainer, cfg, {"crossha": 0.5}, seed) for seed in (4, 7)]
+    trainer.write_sweep_report(tmp_path, cfg, (4, 7), runs, wall_s=90.0)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    cell = summary["cells"]["crossha"]["OOD ASR"]
+    assert cell["low"] <= cell["mean"] <= cell["high"] and summary["seeds"] == [4, 7]
+    assert set(summary["per_seed"]["crossha"]) == {"4", "7"}
+    md = (tmp_path / "summary.md").read_text()
+    assert re.search(r"\| Stage 3: MTRL = CrossHA \(M_mtrl\) \| [\d.]+ \[[\d.]+, [\d.]+\] \|", md)
+    assert "## Per seed" in md and "| Stage 3: MTRL = CrossHA (M_mtrl) | 7 |" in md and "1.5 min for 2 seeds" in md
+
+
+@pytest.mark.parametrize("seeds", ["1,1", "a,b", "-1", ""])
+def test_bad_seeds_are_named(tmp_path: Path, seeds: str) -> None:
+    result = _run("--preset", "ci", "--seeds", seeds, runs=tmp_path, timeout=120)
+    assert result.returncode != 0 and "--seeds" in _said(result)
+    assert not (tmp_path / "ci").exists()
+
+
+@pytest.mark.timeout(900)
+def test_a_sweep_trains_each_seed_and_resumes_to_the_same_summary(tmp_path: Path) -> None:
+    tiny = ["--set", "sft_steps=20", "--set", "finetune_steps=0", "--set", "strl_iters=1", "--set", "mtrl_iters=1",
+            "--set", "base_steps=20", "--set", "rs_contexts=4", "--set", "eval_held_out=2", "--set", "baselines=false",
+            "--set", "ablate_base=true"]  # fmt: skip
+    result = _run("--preset", "ci", "--seeds", "0,1", "--name", "sw", *tiny, runs=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = tmp_path / "sw"
+    assert json.loads((root / "config.json").read_text())["seeds"] == [0, 1]
+    for seed in (0, 1):
+        config = json.loads((root / f"seed-{seed}" / "config.json").read_text())
+        assert config["seed"] == seed and (root / f"seed-{seed}" / "results.json").is_file()
+    assert (root / "seed-0" / "checkpoints" / "nobase_crossha" / "progress.json").is_file()
+    summary = json.loads((root / "summary.json").read_text())
+    assert "CrossHA w/o M_base" in (root / "summary.md").read_text()
+    assert summary["findings"][-1].startswith("The knowledge stage (M_base) raises OOD ASR:")
+    again = _run("--preset", "ci", "--seeds", "0,1", "--name", "sw", "--resume", *tiny, runs=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads((root / "summary.json").read_text())["cells"] == summary["cells"]
+    other = _run("--preset", "ci", "--seeds", "0,2", "--name", "sw", "--resume", *tiny, runs=tmp_path, timeout=120)
+    assert other.returncode != 0 and "seeds" in _said(other)

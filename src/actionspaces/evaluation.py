@@ -33,7 +33,7 @@ import numpy as np
 from .registry import text_order
 from .rewards import episode_success
 
-__all__ = ["Answer", "Episode", "Turn", "openha_layout", "play", "summarize"]
+__all__ = ["Answer", "Episode", "Turn", "episode_records", "openha_layout", "play", "summarize"]
 
 
 class Answer(NamedTuple):
@@ -200,6 +200,28 @@ def openha_layout(episodes: Sequence[Episode], model: str) -> dict[str, dict[str
             "task_suc_rate": solved / len(outcomes),
         }
     return {model: layout}
+
+
+def episode_records(episodes: Sequence[Episode]) -> list[dict[str, Any]]:
+    """One JSON-ready record per episode (task, seed, success, tokens, calls, ticks, calls per space).
+
+    What :func:`actionspaces.statistics.task_sums` reads to put error bars on a table: the per-episode
+    outcomes a summary averages away. A call with nothing executable counts under ``"none"``.
+
+    Examples:
+        >>> episode = Episode("kill_entity:cow", 3, [Turn("Skill: kill cow", 4, "language")], success=1.0, ticks=80)
+        >>> episode_records([episode])
+        [{'task': 'kill_entity:cow', 'seed': 3, 'success': 1.0, 'tokens': 4, 'calls': 1, 'ticks': 80,
+          'spaces': {'language': 1}}]
+    """
+    records = []
+    for e in episodes:
+        spaces: dict[str, int] = defaultdict(int)
+        for t in e.turns:
+            spaces[t.space or "none"] += 1
+        records.append({"task": e.task, "seed": e.seed, "success": e.success, "tokens": e.tokens,
+                        "calls": e.calls, "ticks": e.ticks, "spaces": dict(spaces)})  # fmt: skip
+    return records
 
 
 def _text(env: Any, obs: Mapping[str, Any]) -> str:

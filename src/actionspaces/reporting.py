@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_curves", "plot_space_shares", "results_markdown"]
+__all__ = ["interval_markdown", "plot_curves", "plot_space_shares", "results_markdown"]
 
 Results = Mapping[str, Mapping[str, Any]]
 
@@ -89,6 +89,61 @@ def results_markdown(
             shares = [results[model][f"{s}/{c}"]["shares"] for s in splits]
             md.append(f"| {rows[model]} | {c} | " + " | ".join(f"{np.mean([x[s] for x in shares]):.2f}" for s in spaces)
                       + " |")  # fmt: skip
+    if findings:
+        md.append("\n## Findings (as measured)\n")
+        md += [f"- {line}" for line in findings]
+    return "\n".join(md) + "\n"
+
+
+def interval_markdown(
+    cells: Mapping[str, Mapping[str, Any]],
+    *,
+    title: str,
+    per_seed: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
+    findings: Sequence[str] = (),
+) -> str:
+    """A table of intervals (row -> column -> ``Interval``, printed ``mean [low, high]``), per-seed rows, findings.
+
+    Args:
+        cells: row label -> column label -> an :class:`~actionspaces.statistics.Interval` (or anything whose
+            ``str`` is the cell).
+        title: the report's heading.
+        per_seed: row label -> seed -> column label -> the value that seed measured.
+        findings: lines listed under "Findings (as measured)".
+
+    Examples:
+        >>> from actionspaces.statistics import Interval
+        >>> md = interval_markdown({"CrossHA": {"OOD ASR": Interval(0.3, 0.2, 0.4)}}, title="demo",
+        ...                        per_seed={"CrossHA": {"0": {"OOD ASR": 0.25}, "1": {"OOD ASR": 0.35}}})
+        >>> print(md)
+        # demo
+        <BLANKLINE>
+        Each cell: mean [95 % bootstrap interval over tasks and seeds].
+        <BLANKLINE>
+        | Model | OOD ASR |
+        |---|---|
+        | CrossHA | 0.300 [0.200, 0.400] |
+        <BLANKLINE>
+        ## Per seed
+        <BLANKLINE>
+        | Model | seed | OOD ASR |
+        |---|---|---|
+        | CrossHA | 0 | 0.250 |
+        | CrossHA | 1 | 0.350 |
+        <BLANKLINE>
+    """
+    if not cells:
+        raise ValueError("interval_markdown needs at least one row")
+    columns = list(next(iter(cells.values())))
+    md = [f"# {title}\n", "Each cell: mean [95 % bootstrap interval over tasks and seeds].\n"]
+    md.append("| Model | " + " | ".join(columns) + " |")
+    md.append("|---" * (1 + len(columns)) + "|")
+    md += [f"| {row} | " + " | ".join(str(values[c]) for c in columns) + " |" for row, values in cells.items()]
+    if per_seed:
+        md += ["\n## Per seed\n", "| Model | seed | " + " | ".join(columns) + " |", "|---" * (2 + len(columns)) + "|"]
+        for row, seeds in per_seed.items():
+            md += [f"| {row} | {seed} | " + " | ".join(f"{values[c]:.3f}" for c in columns) + " |"
+                   for seed, values in seeds.items()]  # fmt: skip
     if findings:
         md.append("\n## Findings (as measured)\n")
         md += [f"- {line}" for line in findings]

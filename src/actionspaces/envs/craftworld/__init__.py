@@ -2,6 +2,7 @@
 
 from .env import ITEMS, TEXT_CHARSET, CraftWorld, CraftWorldState, VisibleObject
 from .expert import Expert, SubGoal
+from .knowledge import FACT_KINDS, Fact, knowledge_corpus, spoken
 from .labels import SPACES, ExpertStep, Label, check_label, label_agreement, label_step, record_expert
 from .oracles import (
     CONTROLLER_KINDS,
@@ -18,6 +19,7 @@ __all__ = [
     "CATEGORIES",
     "CONTROLLER_KINDS",
     "EXCLUDED",
+    "FACT_KINDS",
     "ITEMS",
     "SPACES",
     "TASKS",
@@ -26,6 +28,7 @@ __all__ = [
     "CraftWorldState",
     "Expert",
     "ExpertStep",
+    "Fact",
     "Label",
     "OracleGroundingController",
     "OracleSkillController",
@@ -37,11 +40,13 @@ __all__ = [
     "check_label",
     "craftworld_controllers",
     "get_task",
+    "knowledge_corpus",
     "label_agreement",
     "label_step",
     "make_text_env",
     "parse_skill",
     "record_expert",
+    "spoken",
     "task_subset",
     "tasks",
 ]

@@ -16,7 +16,6 @@ space with the oracles beside the non-privileged controllers.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from typing import Any, Literal, cast
@@ -56,6 +55,8 @@ _ALIASES = {
     "rock": "stone",
     "cane": "sugar_cane",
 }
+_TREE_WORDS = {"tree", "wood", "log", "logs"}
+_LONGEST_NAME = max(len(name.split("_")) for name in (*BLOCKS, *MOBS))
 
 
 def _privileged(state: ControlState, who: str) -> CraftWorld:
@@ -82,15 +83,21 @@ def parse_skill(text: str) -> tuple[str, str] | None:
     if category is None:
         return None
     names = BLOCKS if category == "mine_block" else MOBS
-    singular = [w[:-1] if w.endswith("s") and w[:-1] in names else w for w in words[1:]]
-    for a, b in itertools.pairwise(singular):  # two-word names first: "oak log", "sugar cane"
-        if f"{a}_{b}" in names:
-            return category, f"{a}_{b}"
-        if a in ("oak", "birch", "spruce", "jungle", "acacia") and b in ("tree", "wood", "log", "logs"):
-            return category, f"{a}_log"
-    for w in singular:
-        if w in names:
-            return category, w
+    words = words[1:]
+    # the longest run of words that is a name: "dark oak log" is dark_oak_log, not oak_log; a run is
+    # tried as written ("twisting vines") and with its last word singular ("2 coal ores"); "<wood> tree" is
+    # that wood's log
+    for n in range(min(len(words), _LONGEST_NAME), 0, -1):
+        for start in range(len(words) - n + 1):
+            written = words[start : start + n]
+            singular = [*written[:-1], written[-1].removesuffix("s")]
+            for run in (written, singular):
+                if "_".join(run) in names:
+                    return category, "_".join(run)
+                log = "_".join(run[:-1]) + "_log"
+                if n > 1 and run[-1] in _TREE_WORDS and log in names and category == "mine_block":
+                    return category, log
+    for w in words:
         if category == "mine_block" and _ALIASES.get(w) in names:
             return category, _ALIASES[w]
     return None
