@@ -20,6 +20,7 @@ pytest.importorskip("matplotlib")
 from actionspaces.training.policy import response_logprobs
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "crossha_train.py"
+SKILL_TARGETS = SCRIPT.parents[1] / "scripts" / "skill_targets.py"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
 
@@ -141,6 +142,29 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert (root / "metrics.jsonl").read_text() == before
     assert json.loads((root / "results.json").read_text()) == results
+
+    # scripts/skill_targets.py reads the finished run: every Skill: call of the held-out episodes is counted
+    counted = subprocess.run([sys.executable, str(SKILL_TARGETS), str(root), "crossha", "--calls", "1"],
+                             capture_output=True, text=True, env=ENV, timeout=300, check=False)  # fmt: skip
+    assert counted.returncode == 0, counted.stderr[-3000:]
+    report = json.loads(counted.stdout.splitlines()[-1])
+    assert report["episodes"] == 30 and sum(report["calls"].values()) == 30  # 15 mine + 15 kill tasks, one call
+    assert set(report["calls"]) <= {"its own target", "a training target", "another name", "no name", "not a skill"}
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "message"),
+    [
+        ("skill_targets.py", ["{tmp}/nowhere", "crossha"], "is missing"),
+        ("knowledge_fit.py", ["64x2", "--out", "{tmp}/out"], "HIDDENxLAYERSxSTEPS"),
+        ("knowledge_fit.py", ["64x0x10", "--out", "{tmp}/out"], "must be positive"),
+    ],
+)
+def test_the_measurement_scripts_name_bad_input(tmp_path: Path, script: str, args: list[str], message: str) -> None:
+    argv = [str(SCRIPT.parents[1] / "scripts" / script), *(a.format(tmp=tmp_path) for a in args)]
+    result = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=ENV, timeout=120, check=False)
+    assert result.returncode != 0 and message in _said(result)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("name", ["..", ".", "../outside"])
@@ -447,6 +471,7 @@ def test_the_findings_judge_each_claim_by_its_interval_over_seeds() -> None:
     assert lines[2].startswith("Token penalty lowers tokens per episode: supported (difference 20.000 [20.000, 20.000]")
     assert lines[3].startswith("Selection differs by category: supported")
     assert lines[4].startswith("The knowledge stage (M_base) raises OOD ASR: supported")
+    assert re.search(r"; in ID ASR 0\.[5-9]\d+ \[0\.\d+, 0\.\d+\]\)$", lines[4]), lines[4]
     even = [_results(trainer, cfg, {}, seed) for seed in range(3)]
     assert "STRL raises OOD ASR: inconclusive" in trainer.findings(even, cfg)[1]
     worse = [_results(trainer, cfg, {"nostrl_mtrl": 0.9}, seed) for seed in range(3)]

@@ -1,0 +1,76 @@
+"""What does a trained model name when it answers a held-out task with a skill?
+
+    python scripts/skill_targets.py runs/paper/seed-0 crossha [--calls 3]
+
+Plays the first ``--calls`` calls of every held-out mine and kill task of the run's evaluation sample
+(``task_subset(eval_held_out)``, one seed, the evaluation's temperature) with the run's checkpoint, and
+counts the ``Skill:`` calls by the target they name (``parse_skill``): the task's own target, a training
+task's target, another name, or none. A model that generalises names the target in its observation's
+``task:`` line; one that has memorised its 30 training tasks names one of theirs. One JSON line on stdout.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import torch
+import typer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _trainer():  # the reference trainer is a script, not a package: load it by path
+    spec = importlib.util.spec_from_file_location("crossha_train", ROOT / "examples" / "crossha_train.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["crossha_train"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(
+    run: Annotated[Path, typer.Argument(help="a finished run directory (runs/<name> or runs/<name>/seed-<s>)")],
+    model: Annotated[str, typer.Argument(help="a checkpoint under run/checkpoints (crossha, nobase_crossha, ...)")],
+    calls: Annotated[int, typer.Option(min=1, help="calls played per episode")] = 3,
+) -> None:
+    checkpoint = run / "checkpoints" / model
+    for need in (run / "config.json", run / "codebook.json", checkpoint / "config.json"):
+        if not need.is_file():
+            raise typer.BadParameter(f"{need} is missing: is {run} a finished run with a {model!r} checkpoint?")
+    t = _trainer()
+    from actionspaces.controllers import LatentCodebook
+    from actionspaces.envs.craftworld import parse_skill, task_subset, tasks
+
+    cfg = t.Config(**json.loads((run / "config.json").read_text())).model_copy(update={"max_calls": calls})
+    codebook = LatentCodebook.load(run / "codebook.json")
+    policy = t.checkpoint_policy(checkpoint, codebook, torch.device("cpu"))
+    trained = {task.target for task in tasks("train")}
+    held_out = [
+        task for task in task_subset(cfg.eval_held_out) if task.split == "eval" and task.category != "craft_item"
+    ]
+    named: Counter[str] = Counter()
+    t.seed_iteration(cfg.seed, "skill_targets", 0)  # sampling is at the evaluation's temperature: seed it
+    for episode in t.rollout(policy, [(task.id, 1_000_000) for task in held_out], cfg.eval_temperature, cfg, codebook):
+        target = episode.task.split(":", 1)[1]
+        for turn in episode.turns:
+            if not turn.text.startswith("Skill:"):
+                named["not a skill"] += 1
+                continue
+            parsed = parse_skill(turn.text.removeprefix("Skill:").strip())
+            name = parsed[1] if parsed else None
+            if name is None:
+                named["no name"] += 1
+            else:
+                named[
+                    "its own target" if name == target else "a training target" if name in trained else "another name"
+                ] += 1
+    print(json.dumps({"run": str(run), "model": model, "episodes": len(held_out), "calls": dict(named)}))
+
+
+if __name__ == "__main__":
+    typer.run(main)
