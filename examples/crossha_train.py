@@ -305,6 +305,11 @@ def latent_tokens(codebook: LatentCodebook) -> list[str]:
     return [f"<|latent_{i}|>" for i in range(codebook.size)]
 
 
+def knowledge_facts(cfg: Config) -> list[Fact]:
+    """Stage 0's corpus: question-answer pairs and captions over every registered task (no action in them)."""
+    return knowledge_corpus(views=cfg.knowledge_views, seed=0)
+
+
 def tokenizer_corpus(data: Sequence[tuple[Context, str]], facts: Sequence[Fact]) -> list[str]:
     """What the tiny tokenizer is trained on: every observation and label of D_mix, and the knowledge corpus.
 
@@ -777,7 +782,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     data = {p: expert_contexts(episodes, codebook, p, stride) for p in (PIPELINES if cfg.baselines else ("mixed",))}
     d_mix = data["mixed"]
     tqdm.write(f"D_mix: {len(d_mix)} calls, spaces {dict(Counter(s for _, s in d_mix))}")
-    facts = knowledge_corpus(views=cfg.knowledge_views, seed=0)
+    facts = knowledge_facts(cfg)
     tqdm.write(f"knowledge corpus: {len(facts)} facts, {dict(Counter(f.kind for f in facts))}")
 
     # the model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on the world's text
@@ -790,8 +795,10 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
         run.save("base", untrained, None, {"iteration": 0, "done": True})
     grammars = build_grammars(untrained, codebook) if cfg.constrained else None
 
-    # 0. M_base: knowledge without behaviour (base_steps=0: none, the ablation)
-    knowledge = [Demonstration(f.prompt, f.answer) for f in facts]
+    # 0. M_base: knowledge without behaviour (base_steps=0: none, the ablation). The facts are text: a
+    #    vision model sees a blank frame with each, as a VQA corpus without its picture would give it.
+    blank = None if d_mix[0][0].frame is None else np.zeros_like(d_mix[0][0].frame)
+    knowledge = [Demonstration(f.prompt, f.answer, blank) for f in facts]
     m_base = sft(run, cfg, "knowledge", untrained, knowledge, cfg.base_steps)
 
     # 1-3. CrossHA's stages, from M_base

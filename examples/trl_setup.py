@@ -28,6 +28,7 @@ from crossha_train import (
     checkpoint_policy,
     expert_contexts,
     fit_codebook,
+    knowledge_facts,
     record_episodes,
     tiny_policy,
     tokenizer_corpus,
@@ -51,7 +52,7 @@ def quick_setup(model: Path | None) -> tuple[Config, LatentCodebook, list[tuple[
     if model is not None:
         policy = checkpoint_policy(model, codebook, device)
     else:
-        policy = tiny_policy(cfg, tokenizer_corpus(d_mix), codebook, device)
+        policy = tiny_policy(cfg, tokenizer_corpus(d_mix, knowledge_facts(cfg)), codebook, device)
     return cfg, codebook, d_mix, policy
 
 

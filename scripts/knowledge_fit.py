@@ -12,28 +12,18 @@ to held-out tasks. One JSON line per configuration on stdout; runs land in ``--o
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import torch
 import typer
+from trainer_module import load_trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBES = ("name", "locate", "tool", "drops", "recipe")
-
-
-def _trainer():  # the reference trainer is a script, not a package: load it by path
-    spec = importlib.util.spec_from_file_location("crossha_train", ROOT / "examples" / "crossha_train.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["crossha_train"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _shape(text: str) -> tuple[int, int, int]:
@@ -56,7 +46,7 @@ def main(
         if (out / f"{hidden}x{layers}x{steps}").exists():
             raise typer.BadParameter(f"{out / f'{hidden}x{layers}x{steps}'} exists; choose another --out")
     torch.set_num_threads(threads)
-    t = _trainer()
+    t = load_trainer()
     from actionspaces.envs.craftworld import knowledge_corpus
     from actionspaces.training import open_run
     from actionspaces.training.updates import Demonstration

@@ -11,26 +11,14 @@ task's target, another name, or none. A model that generalises names the target 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import torch
 import typer
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _trainer():  # the reference trainer is a script, not a package: load it by path
-    spec = importlib.util.spec_from_file_location("crossha_train", ROOT / "examples" / "crossha_train.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["crossha_train"] = module
-    spec.loader.exec_module(module)
-    return module
+from trainer_module import load_trainer
 
 
 def main(
@@ -42,7 +30,7 @@ def main(
     for need in (run / "config.json", run / "codebook.json", checkpoint / "config.json"):
         if not need.is_file():
             raise typer.BadParameter(f"{need} is missing: is {run} a finished run with a {model!r} checkpoint?")
-    t = _trainer()
+    t = load_trainer()
     from actionspaces.controllers import LatentCodebook
     from actionspaces.envs.craftworld import parse_skill, task_subset, tasks
 
