@@ -260,6 +260,8 @@ def test_latent_codebook_fit_encode_decode_save_load(tmp_path):
         LatentCodebook.load(tmp_path / "bad.json")
     with pytest.raises(FileNotFoundError):
         LatentCodebook.load(tmp_path / "missing.json")
+    with pytest.raises(TypeError, match="chunk 1 holds a dict, not a CanonicalAction"):
+        LatentCodebook.fit([chunks[0], [{"forward": 1}] * 4], size=2)
 
 
 def test_latent_controller_and_space_g_agree():

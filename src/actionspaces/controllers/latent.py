@@ -78,6 +78,10 @@ class LatentCodebook:
         """k-means (k-means++ seeding, Lloyd iterations) over chunks of ``chunk_ticks`` actions.
 
         With fewer distinct chunks than ``size``, the codebook has one code per distinct chunk.
+
+        Raises:
+            ValueError: ``size`` < 1, no chunks, or a chunk of other than ``chunk_ticks`` actions.
+            TypeError: a tick is not a :class:`CanonicalAction` (a MineRL dict: use ``CanonicalAction.from_env``).
         """
         if size < 1:
             raise ValueError(f"size must be >= 1, got {size}")
@@ -86,6 +90,12 @@ class LatentCodebook:
             raise ValueError(f"chunks {bad[:5]} do not have {chunk_ticks} ticks")
         if not chunks:
             raise ValueError("cannot fit a codebook on no chunks")
+        wrong = next(((i, t) for i, c in enumerate(chunks) for t in c if not isinstance(t, CanonicalAction)), None)
+        if wrong is not None:  # a MineRL dict would otherwise fail deep in the vectorising
+            raise TypeError(
+                f"chunk {wrong[0]} holds a {type(wrong[1]).__name__}, not a CanonicalAction "
+                "(convert env actions with CanonicalAction.from_env)"
+            )
         data = np.stack([np.concatenate([_vector(t) for t in c]) for c in chunks])
         distinct = np.unique(data, axis=0)
         k = min(size, len(distinct))
