@@ -216,6 +216,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
 }
 
+EVAL_SEED = 1_000_000  # evaluation episodes' first env seed: never one of training's
 PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: CrossHA's, or one space
 SPACES = (*text_order(), "none")  # the registry's spaces in text order; "none": nothing executable
 
@@ -552,7 +553,7 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
 def evaluate(policy: Policy, cfg: Config, codebook: LatentCodebook) -> dict[str, Any]:
     """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
     registry = tasks("train") + task_subset(cfg.eval_held_out)
-    jobs = [(t.id, 1_000_000 + s) for t in registry for s in range(cfg.eval_seeds)]
+    jobs = [(t.id, EVAL_SEED + s) for t in registry for s in range(cfg.eval_seeds)]
     episodes = rollout(policy, jobs, cfg.eval_temperature, cfg, codebook)
     splits = {t.id: "ID" if t.split == "train" else "OOD" for t in registry}
     summary = summarize(episodes, splits=splits, categories={t.id: t.category for t in registry}, spaces=SPACES,

@@ -47,17 +47,15 @@ def main(
             raise typer.BadParameter(f"{out / f'{hidden}x{layers}x{steps}'} exists; choose another --out")
     torch.set_num_threads(threads)
     t = load_trainer()
-    from actionspaces.envs.craftworld import knowledge_corpus
     from actionspaces.training import open_run
     from actionspaces.training.updates import Demonstration
 
-    facts = knowledge_corpus(views=t.Config(**t.PRESETS["paper"]).knowledge_views, seed=0)
+    facts = t.knowledge_facts(t.Config(**t.PRESETS["paper"]))
     rng = random.Random(0)
     probes = {kind: rng.sample([f for f in facts if f.kind == kind], 60) for kind in PROBES}
     demos = [Demonstration(f.prompt, f.answer) for f in facts]
-    corpus = [text for f in facts for text in (f.prompt, f.answer)]
-    out.mkdir(parents=True, exist_ok=True)
-    codebook = t.run_codebook(out / "codebook.json", t.record_episodes(range(1)), t.Config().codebook_size)
+    corpus = t.tokenizer_corpus([], facts)
+    codebook = t.fit_codebook(t.record_episodes(range(1)), t.Config().codebook_size)  # saved with each checkpoint
     for hidden, layers, steps in shapes:
         started = time.perf_counter()
         cfg = t.Config(**{**t.PRESETS["paper"], "hidden_size": hidden, "layers": layers, "max_new_tokens": 64})

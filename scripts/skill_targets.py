@@ -32,18 +32,16 @@ def main(
             raise typer.BadParameter(f"{need} is missing: is {run} a finished run with a {model!r} checkpoint?")
     t = load_trainer()
     from actionspaces.controllers import LatentCodebook
-    from actionspaces.envs.craftworld import parse_skill, task_subset, tasks
+    from actionspaces.envs.craftworld import parse_skill, tasks
 
     cfg = t.Config(**json.loads((run / "config.json").read_text())).model_copy(update={"max_calls": calls})
     codebook = LatentCodebook.load(run / "codebook.json")
     policy = t.checkpoint_policy(checkpoint, codebook, torch.device("cpu"))
     trained = {task.target for task in tasks("train")}
-    held_out = [
-        task for task in task_subset(cfg.eval_held_out) if task.split == "eval" and task.category != "craft_item"
-    ]
+    held_out = [task for task in t.eval_tasks(cfg, "OOD") if not task.startswith("craft_item:")]
     named: Counter[str] = Counter()
     t.seed_iteration(cfg.seed, "skill_targets", 0)  # sampling is at the evaluation's temperature: seed it
-    for episode in t.rollout(policy, [(task.id, 1_000_000) for task in held_out], cfg.eval_temperature, cfg, codebook):
+    for episode in t.rollout(policy, [(task, t.EVAL_SEED) for task in held_out], cfg.eval_temperature, cfg, codebook):
         target = episode.task.split(":", 1)[1]
         for turn in episode.turns:
             if not turn.text.startswith("Skill:"):
