@@ -13,6 +13,7 @@ from actionspaces.envs.craftworld.catalog import attack_cooldown, mining_ticks
 from actionspaces.envs.craftworld.expert import Expert, solve
 from actionspaces.envs.craftworld.gui import Screen, SlotRef
 from actionspaces.envs.craftworld.inventory import Inventory
+from actionspaces.envs.craftworld.world import World
 
 
 def test_registered_and_passes_the_gymnasium_checker():
@@ -68,6 +69,19 @@ def test_walking_speed_and_camera_rules():
     env.step({"camera": [0.0, 170.0]})
     env.step({"camera": [0.0, 30.0]})
     assert math.isclose(p.yaw, -160.0)  # wraps
+
+
+@pytest.mark.parametrize("cell", [(3, 1, 0), (-2, 0, -3), (0, 2, 2)])
+def test_bearing_to_a_block_is_the_turn_that_puts_it_on_the_crosshair(cell):
+    world = World(np.random.default_rng(0))
+    world.player.yaw, world.player.pitch = 40.0, -10.0
+    world.blocks[cell] = "stone"
+    to = world.bearing_to(cell)
+    assert to is not None and math.isclose(to.horizontal, math.hypot(cell[0] + 0.5 - 0.5, cell[2] + 0.5 - 0.5))
+    world.turn(to.dpitch, to.dyaw)
+    hit = world.raycast()
+    assert hit is not None and hit.cell == cell
+    assert world.bearing_to((9, 9, 9)) is None  # no block there
 
 
 def test_toggles_fire_on_the_edge_only():

@@ -88,3 +88,8 @@ def test_the_corpus_is_a_pure_function_of_its_arguments() -> None:
     assert knowledge_corpus(chosen, seed=4) != knowledge_corpus(chosen, seed=5)
     with pytest.raises(ValueError, match="views"):
         knowledge_corpus(chosen, views=-1)
+    assert knowledge_corpus(["mine_block:oak_log", "kill_entity:zombie"], seed=4) == knowledge_corpus(chosen, seed=4)
+    with pytest.raises(ValueError, match="unknown task 'mine_block:no_such_block'"):
+        knowledge_corpus(["mine_block:no_such_block"])
+    with pytest.raises(TypeError, match="Tasks or task ids, got int: 3"):
+        knowledge_corpus([3])  # type: ignore[list-item]

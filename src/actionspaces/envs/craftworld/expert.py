@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from ...canonical import Button, CanonicalAction
-from ...state import GUI_PX_PER_DEGREE, angle_to, wrap_degrees
+from ...state import GUI_PX_PER_DEGREE
 from .env import CraftWorld
 from .gui import SlotRef
 from .world import Mob
@@ -132,22 +132,17 @@ class Expert:
     def pursue(self, goal: SubGoal) -> CanonicalAction:
         """One tick towards a ``mine`` or ``kill`` sub-goal: turn, walk into reach, attack."""
         world = self.env.world
-        p = world.player
-        eye = p.eye()
-        point = world.aim_point(cast("tuple[int, int, int] | int", goal.target))
-        if point is None:
+        to = world.bearing_to(cast("tuple[int, int, int] | int", goal.target))
+        if to is None:
             return CanonicalAction()
-        dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
-        pitch, yaw = angle_to(dx, dy, dz)
-        bearing = wrap_degrees(yaw - p.yaw)
-        dpitch, dyaw = _clip(pitch - p.pitch, self.max_turn_deg), _clip(bearing, self.max_turn_deg)
+        bearing, horizontal = to.dyaw, to.horizontal
+        dpitch, dyaw = _clip(to.dpitch, self.max_turn_deg), _clip(bearing, self.max_turn_deg)
         aimed = abs(bearing) <= self.walk_cone_deg
         hit = world.raycast()
         on_target = hit is not None and (
             (goal.kind == "mine" and hit.cell == goal.target) or (goal.kind == "kill" and hit.mob_id == goal.target)
         )
         buttons: set[Button] = set()
-        horizontal = math.hypot(dx, dz)
         if on_target:
             buttons.add("attack")
         elif hit is not None and hit.kind == "block" and abs(bearing) < 5 and hit.distance < horizontal:

@@ -28,7 +28,6 @@ Examples:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,12 +36,11 @@ from typing import Literal
 import numpy as np
 
 from ...canonical import CanonicalAction
-from ...state import angle_to, wrap_degrees
 from .catalog import BLOCKS, MOBS
 from .env import CraftWorld
 from .expert import Expert
 from .recipes import Recipe, RecipeBook
-from .tasks import Task, tasks
+from .tasks import Task, get_task, tasks
 
 __all__ = ["FACT_KINDS", "Fact", "FactKind", "knowledge_corpus", "spoken"]
 
@@ -128,16 +126,11 @@ def _look_at_target(env: CraftWorld, task: Task) -> None:
         mob = expert.nearest_mob(task.target)
         target = None if mob is None else mob.id
     for _ in range(_LOOK_TICKS):
-        point = None if target is None else env.world.aim_point(target)
-        if point is None:
+        to = None if target is None else env.world.bearing_to(target)
+        if to is None:
             return
-        p = env.world.player
-        eye = p.eye()
-        dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
-        pitch, yaw = angle_to(dx, dy, dz)
-        far = math.hypot(dx, dz) > _LOOK_DISTANCE
-        env.step(CanonicalAction(buttons=frozenset({"forward"} if far else ()),
-                                 camera=(pitch - p.pitch, wrap_degrees(yaw - p.yaw))))  # fmt: skip
+        far = to.horizontal > _LOOK_DISTANCE
+        env.step(CanonicalAction(buttons=frozenset({"forward"} if far else ()), camera=(to.dpitch, to.dyaw)))
         if not far:
             return
 
@@ -208,18 +201,28 @@ def _world_facts(targets: Iterable[Task], book: RecipeBook) -> list[Fact]:
     return facts
 
 
-def knowledge_corpus(targets: Sequence[Task] | None = None, *, views: int = 2, seed: int = 0) -> list[Fact]:
+def _as_task(target: object) -> Task:
+    if isinstance(target, Task):
+        return target
+    if isinstance(target, str):
+        return get_task(target)
+    raise TypeError(f"knowledge_corpus targets must be Tasks or task ids, got {type(target).__name__}: {target!r}")
+
+
+def knowledge_corpus(targets: Sequence[Task | str] | None = None, *, views: int = 2, seed: int = 0) -> list[Fact]:
     """Question-answer and caption pairs over ``targets`` (every registered task by default).
 
     Args:
-        targets: the tasks whose worlds are viewed and whose targets' facts are written.
+        targets: the tasks (or task ids, ``"mine_block:oak_log"``) whose worlds are viewed and whose targets'
+            facts are written.
         views: views per task, alternately facing the target and at random (each gives a caption and up to
             three point questions).
         seed: seeds the resets (``seed``, ``seed + 1``, ...) and the random play; the corpus is a pure
             function of its arguments.
 
     Raises:
-        ValueError: ``views`` is negative.
+        ValueError: ``views`` is negative, or a task id is not registered.
+        TypeError: a target is neither a ``Task`` nor a task id.
 
     Examples:
         >>> from actionspaces.envs.craftworld import get_task
@@ -231,7 +234,7 @@ def knowledge_corpus(targets: Sequence[Task] | None = None, *, views: int = 2, s
     """
     if views < 0:
         raise ValueError(f"views must be >= 0, got {views}")
-    chosen = list(tasks("all") if targets is None else targets)
+    chosen = list(tasks("all")) if targets is None else [_as_task(t) for t in targets]
     rng = np.random.default_rng(seed)
     book = RecipeBook.default()
     facts: list[Fact] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...state import wrap_degrees
+from ...state import angle_to, wrap_degrees
 from .catalog import BLOCKS, MOBS, attack_cooldown, attack_damage, mining_ticks
 from .inventory import Inventory
 
@@ -78,6 +78,15 @@ class Player:
         """The unit view direction."""
         y, p = math.radians(self.yaw), math.radians(self.pitch)
         return np.array([-math.sin(y) * math.cos(p), -math.sin(p), math.cos(y) * math.cos(p)])
+
+
+@dataclass(frozen=True)
+class Bearing:
+    """Where a target lies from the player's eye: the camera turn that faces it, and its horizontal distance."""
+
+    dpitch: float
+    dyaw: float
+    horizontal: float
 
 
 @dataclass(frozen=True)
@@ -294,6 +303,22 @@ class World:
         if mob is None:
             return None
         return mob.x, min(MOBS[mob.kind].height * 0.5, 1.4), mob.z
+
+    def bearing_to(self, target: tuple[int, int, int] | int) -> Bearing | None:
+        """The camera turn that faces a block cell or mob id, and how far away it is; ``None`` if gone.
+
+        >>> world = World(np.random.default_rng(0))
+        >>> world.blocks[(3, 1, 0)] = "stone"
+        >>> to = world.bearing_to((3, 1, 0))  # turn by (to.dpitch, to.dyaw), then walk to.horizontal blocks
+        """
+        point = self.aim_point(target)
+        if point is None:
+            return None
+        p = self.player
+        eye = p.eye()
+        dx, dy, dz = point[0] - eye[0], point[1] - eye[1], point[2] - eye[2]
+        pitch, yaw = angle_to(dx, dy, dz)
+        return Bearing(dpitch=pitch - p.pitch, dyaw=wrap_degrees(yaw - p.yaw), horizontal=math.hypot(dx, dz))
 
     # ------------------------------------------------------------------------------------ actions
     def attack(self, hit: Hit | None) -> None:
