@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-all lint docs demo bench dist check-dist figures world-data clean
+.PHONY: test test-slow test-all lint docs demo bench dist check-dist figures world-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml constraints.txt
 ## make test: the default (fast) test suite.
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+## make test-slow: only the tests marked slow (whole trainer runs, benchmark smokes); CI runs them too.
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -m slow
 
 ## make test-all: every test, slow ones included.
 test-all: $(STAMP)

@@ -88,7 +88,7 @@ from actionspaces.grpo import (
 from actionspaces.registry import default_spaces, space_entry, text_order
 from actionspaces.reporting import interval_markdown, plot_curves, plot_space_shares, results_markdown
 from actionspaces.statistics import Interval, bootstrap_interval, task_sums
-from actionspaces.training import RUN_NAME_PATTERN, set_torch_threads
+from actionspaces.training import RUN_NAME_PATTERN, RunFileError, refuse_links, set_torch_threads, write_atomic
 from actionspaces.training.policy import Policy, Prompt, check_checkpoint, load_policy
 from actionspaces.training.policy import sample as sample_responses
 from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
@@ -682,20 +682,22 @@ def selection_finding(runs: Sequence[Results], cfg: Config) -> str:
 def write_report(run: TrainingRun, cfg: Config, results: Results) -> None:
     """``results.json``, ``results_openha.json``, ``results.md`` and ``curves.png`` / ``spaces.png``."""
     facts = findings([results], cfg)
-    (run.root / "results.json").write_text(json.dumps({"models": results, "findings": facts}, indent=1))
+    write_atomic(run.root / "results.json", json.dumps({"models": results, "findings": facts}, indent=1))
     layout = {}
     for model, r in results.items():
         played = [Episode(e["task"], e["seed"], success=e["success"]) for e in r["episodes"]]
         layout.update(openha_layout(played, model))
-    (run.root / "results_openha.json").write_text(json.dumps(layout, indent=1))
+    write_atomic(run.root / "results_openha.json", json.dumps(layout, indent=1))
     md = results_markdown(results, title=f"CrossHA on CraftWorld: run `{cfg.name}`", rows=ROWS,
                           categories=CATEGORIES, spaces=SPACES, share_models=("mix", "cs2", "crossha", "nostrl_mtrl"),
                           findings=facts)  # fmt: skip
-    (run.root / "results.md").write_text(md)
+    write_atomic(run.root / "results.md", md)
     panels = [("success", "MTRL success per iteration"), ("tokens_per_episode", "MTRL tokens per episode"),
               ("reward", "STRL reward 1{g=g*}")]  # fmt: skip
-    plot_curves(run.metrics(), panels, run.root / "curves.png")
-    plot_space_shares(results, models=list(ROWS), categories=CATEGORIES, spaces=SPACES, path=run.root / "spaces.png")
+    plot_curves(run.metrics(), panels, refuse_links(run.root / "curves.png"))
+    plot_space_shares(
+        results, models=list(ROWS), categories=CATEGORIES, spaces=SPACES, path=refuse_links(run.root / "spaces.png")
+    )
 
 
 def write_sweep_report(root: Path, cfg: Config, seeds: Sequence[int], runs: Sequence[Results], wall_s: float) -> None:
@@ -714,12 +716,12 @@ def write_sweep_report(root: Path, cfg: Config, seeds: Sequence[int], runs: Sequ
         "per_seed": per_seed,
         "findings": facts,
     }
-    (root / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_atomic(root / "summary.json", json.dumps(summary, indent=1))
     title = f"CrossHA on CraftWorld: `{cfg.name}` over seeds {', '.join(map(str, seeds))}"
     md = interval_markdown({ROWS[m]: row for m, row in cells.items()}, title=title,
                            per_seed={ROWS[m]: rows for m, rows in per_seed.items()}, findings=facts)  # fmt: skip
     wall = f"\nWall time: {wall_s / 60:.1f} min for {len(seeds)} seeds (a resumed sweep counts only what it ran).\n"
-    (root / "summary.md").write_text(md + wall)
+    write_atomic(root / "summary.md", md + wall)
 
 
 # ====================================================================================================
@@ -735,7 +737,7 @@ def run_codebook(path: Path, episodes: Episodes, size: int) -> LatentCodebook:
         if path.exists():
             tqdm.write(f"{err}: fitting it again")
     codebook = fit_codebook(episodes, size)
-    codebook.save(path)
+    codebook.save(refuse_links(path))
     return codebook
 
 
@@ -864,8 +866,11 @@ def sweep(cfg: Config, seeds: Sequence[int], root: Path, device: torch.device, t
     for seed in seeds:
         tqdm.write(f"=== seed {seed} ===")
         seeded = cfg.model_copy(update={"seed": seed})
-        runs.append(train(seeded, training.open_run(root, f"seed-{seed}", seeded, resume=resume, overwrite=False),
-                          device, tensorboard))  # fmt: skip
+        try:
+            seed_root = training.open_run(root, f"seed-{seed}", seeded, resume=resume, overwrite=False)
+        except (ValueError, OSError) as err:
+            raise RunFileError(f"seed {seed}: {err}") from err
+        runs.append(train(seeded, seed_root, device, tensorboard))
     write_sweep_report(root, cfg, seeds, runs, time.perf_counter() - started)
     tqdm.write(f"sweep done: {root / 'summary.md'}")
 
@@ -936,10 +941,14 @@ def main(
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()  # one bar per loop is ours; save_pretrained's would interleave
-    if seed_list is None:
-        train(cfg, root, torch.device(device), tensorboard)
-    else:
-        sweep(cfg, seed_list, root, torch.device(device), tensorboard, resume)
+    try:  # a damaged or linked run file is named, not shown as a traceback
+        if seed_list is None:
+            train(cfg, root, torch.device(device), tensorboard)
+        else:
+            sweep(cfg, seed_list, root, torch.device(device), tensorboard, resume)
+    except (RunFileError, OSError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
 
 
 if __name__ == "__main__":

@@ -77,7 +77,9 @@ def test_bearing_to_a_block_is_the_turn_that_puts_it_on_the_crosshair(cell):
     world.player.yaw, world.player.pitch = 40.0, -10.0
     world.blocks[cell] = "stone"
     to = world.bearing_to(cell)
-    assert to is not None and math.isclose(to.horizontal, math.hypot(cell[0] + 0.5 - 0.5, cell[2] + 0.5 - 0.5))
+    assert to is not None and math.isclose(
+        to.horizontal, math.hypot(cell[0] + 0.5 - world.player.x, cell[2] + 0.5 - world.player.z)
+    )
     world.turn(to.dpitch, to.dyaw)
     hit = world.raycast()
     assert hit is not None and hit.cell == cell
@@ -250,6 +252,12 @@ def test_registry_splits():
     assert get_task("craft_item:wooden_pickaxe").screen == "crafting_table"
     with pytest.raises(ValueError, match="unknown task"):
         get_task("mine_block:bedrock")
+    cow = get_task("kill_entity:cow")
+    assert get_task(cow) is cow
+    with pytest.raises(TypeError, match="Tasks or task ids, got int: 7"):
+        get_task(7)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="got int: 7"):
+        CraftWorld().reset(options={"task": 7})
 
 
 def test_craft_setup_gives_exactly_the_ingredients():

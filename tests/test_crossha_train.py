@@ -410,6 +410,7 @@ def test_vision_needs_a_qwen2_vl_checkpoint_with_its_image_processor(tmp_path: P
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # 2.5 minutes: run by .ci/run's `make test-slow`
 @pytest.mark.timeout(600)
 def test_ci_preset_trains_a_qwen2_vl_checkpoint_on_the_frames(tmp_path: Path) -> None:
     from tiny_lm import tiny_qwen2_vl_checkpoint
@@ -499,6 +500,7 @@ def test_bad_seeds_are_named(tmp_path: Path, seeds: str) -> None:
     assert not (tmp_path / "ci").exists()
 
 
+@pytest.mark.slow  # 1.7 minutes: run by .ci/run's `make test-slow`
 @pytest.mark.timeout(900)
 def test_a_sweep_trains_each_seed_and_resumes_to_the_same_summary(tmp_path: Path) -> None:
     tiny = ["--set", "sft_steps=20", "--set", "finetune_steps=0", "--set", "strl_iters=1", "--set", "mtrl_iters=1",

@@ -244,3 +244,15 @@ def test_minestudio_without_player_pos_tracks_the_view_from_the_camera_it_sent()
     env.step("Action: move(0, 0) and press(e)")  # a GUI: the camera moves the cursor, not the view
     env.step("Motion: cursor move right")
     assert math.isclose(env.unwrapped.control_state().yaw, -20.0)
+
+
+def test_an_episode_never_runs_past_its_end_without_a_reset():
+    env = TextActionEnv(CraftWorld(), max_calls=2)
+    env.reset(seed=0)
+    env.step("Action: no_op")
+    *_, truncated, info = env.step("Action: no_op")
+    assert truncated and info["calls"] == 2
+    with pytest.raises(gym.error.ResetNeeded, match=r"over \(truncated after 2 calls\): call reset"):
+        env.step("Action: no_op")
+    env.reset(seed=1)
+    assert env.step("Action: no_op")[-1]["calls"] == 1

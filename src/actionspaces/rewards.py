@@ -12,8 +12,12 @@ scores 0; a *reference* that does not is a data error and raises.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from numbers import Real
 from typing import Any, Literal
+
+import numpy as np
 
 from .camera import CameraQuantizer
 from .chain import Chain, ChainSpace, default_chain
@@ -79,8 +83,8 @@ def format_reward(completion: str | Chain, *, chain: ChainSpace | None = None, p
         >>> format_reward("Motion: spin around\\nAction: move(1, 0) and press(")
         -2.0
     """
-    if not penalty >= 0:
-        raise ValueError(f"penalty must be >= 0, got {penalty}")
+    if isinstance(penalty, bool) or not isinstance(penalty, Real) or not 0 <= penalty < math.inf:
+        raise ValueError(f"penalty must be a finite number >= 0, got {penalty!r}")
     parsed = completion if isinstance(completion, Chain) else (chain or default_chain()).parse(completion)
     errors = len(parsed.errors)  # a response with no level carries a chain error
     return -penalty * errors if errors else 0.0
@@ -88,6 +92,14 @@ def format_reward(completion: str | Chain, *, chain: ChainSpace | None = None, p
 
 def episode_success(info: Mapping[str, Any], task: str) -> float:
     """1.0 when the MineStudio-style counter of ``task`` in ``info`` is positive (RewardsCallback's rule).
+
+    Counters are counts: non-negative integers (Python's or numpy's). Anything else is refused, so that a
+    0.5, an inf or a ``True`` is never read as a success.
+
+    Raises:
+        KeyError: ``info`` has no counters of the task's category.
+        TypeError: the counters are not a mapping, or the task's counter is not an integer.
+        ValueError: the task's counter is negative.
 
     Examples:
         >>> episode_success({"mine_block": {"oak_log": 1}, "craft_item": {}}, "mine_block:oak_log")
@@ -101,4 +113,9 @@ def episode_success(info: Mapping[str, Any], task: str) -> float:
     counters = info[category]
     if not isinstance(counters, Mapping):
         raise TypeError(f"info[{category!r}] must map items to counts, got {type(counters).__name__}")
-    return 1.0 if counters.get(item, 0) > 0 else 0.0
+    count = counters.get(item, 0)
+    if isinstance(count, bool | np.bool_) or not isinstance(count, int | np.integer):
+        raise TypeError(f"info[{category!r}][{item!r}] must be an integer count, got {type(count).__name__}: {count!r}")
+    if count < 0:
+        raise ValueError(f"info[{category!r}][{item!r}] is a negative count: {count!r}")
+    return 1.0 if count > 0 else 0.0

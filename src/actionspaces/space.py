@@ -117,8 +117,9 @@ class ActionSpace(ABC, Generic[A]):
     hidden_terminals: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
-        if max_length <= 0:
-            raise ValueError(f"max_length must be positive, got {max_length!r}")
+        if isinstance(max_length, bool) or not isinstance(max_length, int | np.integer) or max_length <= 0:
+            raise ValueError(f"max_length must be a positive int (characters), got {max_length!r}")
+        max_length = int(max_length)
         self.max_length = max_length
 
     # ----------------------------------------------------------------------------------------- grammar

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -45,10 +46,12 @@ class TokenCounter:
         if not isinstance(text, str):
             raise TypeError(f"TokenCounter counts str, got {type(text).__name__}")
         out = self._encode(text)
-        if isinstance(out, int):
+        if isinstance(out, bool | float | np.floating | np.bool_):
+            raise TypeError(f"the tokenizer callable returned {type(out).__name__} {out!r}, not a count or the ids")
+        if isinstance(out, int | np.integer):
             if out < 0:
                 raise ValueError(f"the tokenizer callable returned a negative count {out}")
-            return out
+            return int(out)
         return len(out)
 
     def count(self, texts: Sequence[str]) -> list[int]:
@@ -97,12 +100,20 @@ def token_penalized_return(success: bool | float, tokens: int | Sequence[int], l
         >>> token_penalized_return(True, [12, 30, 8], lam=0.001)
         0.95
     """
-    if not (isinstance(lam, int | float) and math.isfinite(lam) and lam >= 0):
+    if isinstance(lam, bool) or not (isinstance(lam, Real) and math.isfinite(lam) and lam >= 0):
         raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+    if not isinstance(success, Real | np.bool_):
+        raise TypeError(f"success must be a bool or a number in [0, 1], got {type(success).__name__}: {success!r}")
     s = float(success)
     if not 0.0 <= s <= 1.0:
         raise ValueError(f"success must lie in [0, 1], got {success!r}")
-    counts = [tokens] if isinstance(tokens, int) else list(tokens)
-    if any(isinstance(c, bool) or not isinstance(c, int | np.integer) or c < 0 for c in counts):
-        raise ValueError(f"tokens must be non-negative integers, got {tokens!r}")
-    return s - lam * float(sum(counts))
+    if isinstance(tokens, int | float | np.integer | np.floating | np.bool_):
+        counts: list[Any] = [tokens]
+    elif isinstance(tokens, str | bytes) or not hasattr(tokens, "__iter__"):
+        raise TypeError(f"tokens must be a count or a sequence of counts, got {type(tokens).__name__}: {tokens!r}")
+    else:
+        counts = list(tokens)
+    for c in counts:
+        if isinstance(c, bool | np.bool_) or not isinstance(c, int | np.integer) or c < 0:
+            raise ValueError(f"tokens must be non-negative integers, got {type(c).__name__} {c!r} in {tokens!r}")
+    return s - lam * float(sum(int(c) for c in counts))

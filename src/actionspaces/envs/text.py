@@ -16,6 +16,7 @@ from typing import Any
 
 import gymnasium as gym
 from gymnasium.envs.registration import EnvSpec
+from gymnasium.error import ResetNeeded
 
 from ..canonical import CanonicalAction
 from ..chain import Chain, ChainSpace
@@ -165,6 +166,7 @@ class TextActionEnv(gym.Wrapper[dict[str, Any], str, dict[str, Any], Any], gym.u
         self.action_space = TextActionSpace(chain, executable or None)
         self.calls = self.total_ticks = self.total_tokens = 0
         self.last_chain: Chain | None = None
+        self._ended: str | None = None  # why the episode ended ("terminated", "truncated"): step then needs a reset
         self._is_registered_env = False  # set by the entry point of actionspaces/TextCraftWorld-v0
 
     @property
@@ -184,6 +186,7 @@ class TextActionEnv(gym.Wrapper[dict[str, Any], str, dict[str, Any], Any], gym.u
         """Reset the env and the call, tick and token counts (and reseed the controllers with ``seed``)."""
         self.calls = self.total_ticks = self.total_tokens = 0
         self.last_chain = None
+        self._ended = None
         for controller in self.controllers.values():
             controller.reset(seed)
         if seed is not None:
@@ -192,9 +195,17 @@ class TextActionEnv(gym.Wrapper[dict[str, Any], str, dict[str, Any], Any], gym.u
         return obs, {**info, "calls": 0, "total_ticks": 0, "total_tokens": 0}
 
     def step(self, action: str) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
-        """One model call: parse ``action`` (the response text), execute it, return what followed."""
+        """One model call: parse ``action`` (the response text), execute it, return what followed.
+
+        Raises:
+            TypeError: ``action`` is not a str.
+            gymnasium.error.ResetNeeded: the episode already ended (terminated, or truncated after
+                ``max_calls``): an episode never runs past its end, and ``reset`` starts the next one.
+        """
         if not isinstance(action, str):
             raise TypeError(f"TextActionEnv.step takes the model's text (str), got {type(action).__name__}")
+        if self._ended is not None:
+            raise ResetNeeded(f"the episode is over ({self._ended} after {self.calls} calls): call reset() first")
         self.calls += 1
         tokens = self.token_counter(action) if self.token_counter is not None else 0
         self.total_tokens += tokens
@@ -219,6 +230,8 @@ class TextActionEnv(gym.Wrapper[dict[str, Any], str, dict[str, Any], Any], gym.u
             reward, ticks = float(r), 1
         self.total_ticks += ticks
         truncated = truncated or (self.calls >= self.max_calls and not terminated)
+        if terminated or truncated:
+            self._ended = "terminated" if terminated else "truncated"
         info = {
             **info,
             "chain": chain.to_dict(view),

@@ -15,6 +15,7 @@ Choices that are ours, made explicit:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from typing import Literal
 
@@ -81,7 +82,8 @@ def group_advantages(
     Returns:
         Advantages of shape ``(N,)`` in the rewards' dtype, finite everywhere. The statistics are computed
         in float64, so a group whose variance overflows its dtype (float16 ``[300, -300]``, float32
-        ``[2e19, -2e19]``) is still scaled, not silently zeroed.
+        ``[2e19, -2e19]``) is still scaled, not silently zeroed; each group is divided by its largest
+        magnitude before it is squared, so float64 rewards of ±1e200 are scaled too.
 
     Examples:
         >>> group_advantages(torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0, 1.0]), 3)
@@ -97,23 +99,42 @@ def group_advantages(
         raise ValueError(f"scale must be 'group', 'batch' or 'none', got {scale!r}")
     if singleton not in ("zero", "raw", "error"):
         raise ValueError(f"singleton must be 'zero', 'raw' or 'error', got {singleton!r}")
-    if not eps >= 0:
-        raise ValueError(f"eps must be >= 0, got {eps}")
+    if not (isinstance(eps, int | float) and 0 <= eps < math.inf):
+        raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
     index, n_groups = group_index(groups, len(rewards))
     index = index.to(rewards.device)
     dtype, rewards = rewards.dtype, rewards.double()  # float64 statistics: a float16 or float32 variance overflows
-    count, mean, std, spread = _segment_stats(rewards, index, n_groups)
-    if scale == "batch":
-        valid = rewards[~torch.isnan(rewards)]
-        std = (valid.std() if len(valid) > 1 else torch.zeros((), dtype=rewards.dtype)).expand_as(std)
+    # Each group is divided by its largest |reward| before any sum or square, so that the statistics of
+    # rewards near the dtype's limits (±1e200 in float64) neither overflow nor underflow: x − mean =
+    # size·(x/size − mean/size) and std = size·std(x/size), so the advantage is unchanged.
+    valid = ~torch.isnan(rewards)
+    magnitude = torch.where(valid, rewards.abs(), torch.zeros_like(rewards))
+    size = torch.zeros(n_groups, dtype=rewards.dtype, device=rewards.device).scatter_reduce_(
+        0, index, magnitude, "amax"
+    )
+    size = torch.where(size > 0, size, torch.ones_like(size))
+    scaled = rewards / size[index]
+    count, mean, std, spread = _segment_stats(scaled, index, n_groups)
+    centred = scaled - mean[index]  # in units of the group's size
+    if scale == "group":
+        # eps in the group's units; not eps / size, which torch computes as eps · (1 / size): NaN for eps = 0
+        # and a subnormal size
+        eps_scaled = torch.zeros_like(size) if eps == 0 else eps / size
+        adv = centred / (std[index] + eps_scaled[index])
+    elif scale == "batch":
+        biggest = magnitude.max() if bool(valid.any()) else torch.ones((), dtype=rewards.dtype)
+        biggest = biggest if biggest > 0 else torch.ones_like(biggest)
+        pool = rewards[valid] / biggest
+        batch_std = pool.std() if len(pool) > 1 else torch.zeros((), dtype=rewards.dtype)
+        adv = centred * (size[index] / biggest) / (batch_std + (eps / biggest if eps else 0.0))
+    else:
+        adv = centred * size[index]
     lonely = count == 1
     if singleton == "error" and bool(lonely.any()):
         raise ValueError(
             f"groups {lonely.nonzero().flatten().tolist()} have a single valid reward; GRPO needs at least two "
             "per group (pass singleton='zero' or 'raw' to accept them)"
         )
-    centred = rewards - mean[index]
-    adv = centred / (std[index] + eps) if scale != "none" else centred
     if singleton == "raw":
         raw = rewards / (1 + eps) if scale != "none" else rewards
         adv = torch.where(lonely[index], raw, adv)

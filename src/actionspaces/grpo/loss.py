@@ -30,6 +30,7 @@ token (verl's rule).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Literal
 
@@ -198,14 +199,21 @@ def policy_loss(
             ``dual_clip·|A|``. verl's default is 3.0; TRL has none.
         ratio_level: ``"token"`` or ``"sequence"`` (GSPO: one ratio per row,
             ``exp(Σ_t m·(logp − old) / |o_i|)``); use it with ``aggregation="grpo"``.
-        log_ratio_clamp: clamp the log ratio to ±this (verl: 20.0); ``None`` clamps nothing (TRL).
+        log_ratio_clamp: clamp the log ratio to ±this (verl: 20.0); ``None`` (TRL) clamps only where
+            ``exp`` could overflow the dtype (at ``log(finfo.max) / 2``: 44.4 in float32 and bfloat16, 5.5 in
+            float16), so a drifted token's ratio is bounded instead of becoming inf, and its loss NaN.
         ref_logp: ``(B, T)`` reference-policy log-probs; required when ``beta > 0``.
         beta: KL coefficient (TRL ``beta``, verl ``kl_loss_coef``); the KL is aggregated with the same
             normaliser as the policy term.
         kl_estimator, kl_clamp: see :func:`kl_penalty`.
         aggregation, num_items, num_sequences, max_length, gradient_accumulation_steps, world_size:
             see :func:`aggregate`.
-        check_finite: raise when an unmasked entry of an input is NaN or ±inf (one device sync).
+        check_finite: raise when an unmasked entry of an input is NaN or ±inf, or when the loss overflows
+            from finite inputs (the message names the rows); one device sync each.
+
+    Raises:
+        ValueError: an option is out of range or not finite (the message names it), shapes disagree, or
+            (with ``check_finite``) an input or the loss is not finite.
 
     Returns:
         ``(loss, metrics)``: the scalar loss, and detached scalars ``pg_loss``, ``kl_loss``, ``kl``
@@ -222,6 +230,8 @@ def policy_loss(
     """
     clip_high = clip_low if clip_high is None else clip_high
     _check_options(clip_low, clip_high, delta, dual_clip, ratio_level, beta, ref_logp, aggregation)
+    if log_ratio_clamp is not None and not (math.isfinite(log_ratio_clamp) and log_ratio_clamp > 0):
+        raise ValueError(f"log_ratio_clamp must be a finite number > 0 (verl uses 20.0), got {log_ratio_clamp}")
     _check_shapes(logp, old_logp, advantages, mask, ref_logp)
     shape = logp.shape
     m = mask.bool()
@@ -242,8 +252,11 @@ def policy_loss(
     log_ratio = logp - old
     if ratio_level == "sequence":
         log_ratio = log_ratio.sum(-1, keepdim=True) / m.sum(-1, keepdim=True).clamp(min=1)
-    if log_ratio_clamp is not None:
-        log_ratio = log_ratio.clamp(-log_ratio_clamp, log_ratio_clamp)
+    # A ratio exp(log_ratio) that overflows the dtype would turn the loss into inf, or NaN where A = 0. The
+    # bound, half the largest exponent, leaves every ratio a sane update meets untouched and keeps A·ratio
+    # finite for |A| < sqrt(finfo.max).
+    bound = _ratio_bound(logp.dtype) if log_ratio_clamp is None else min(log_ratio_clamp, _ratio_bound(logp.dtype))
+    log_ratio = log_ratio.clamp(-bound, bound)
     ratio = torch.exp(log_ratio).expand(shape)
 
     clipped = ratio.clamp(1 - clip_low, 1 + clip_high)
@@ -271,6 +284,13 @@ def policy_loss(
         if beta > 0:
             per_token = pg + beta * kl
     loss = aggregate(per_token, m, aggregation, **agg_kwargs)  # type: ignore[arg-type]
+    if check_finite and not bool(torch.isfinite(loss.detach())):
+        rows = (~torch.isfinite(torch.where(m, per_token.detach(), zero))).any(-1).nonzero().flatten().tolist()
+        raise ValueError(
+            f"the loss overflowed to {loss.item()} from finite inputs (rows {rows[:10]} hold the non-finite tokens): "
+            "their ratio or advantage is too large for the dtype; bound it with log_ratio_clamp or dual_clip, "
+            "or compute in float32"
+        )
 
     with torch.no_grad():
         low = (ratio < 1 - clip_low) & (adv < 0)
@@ -323,16 +343,16 @@ def _check_options(  # noqa: PLR0917 - a private validator called once
     ref_logp: torch.Tensor | None,
     aggregation: str,
 ) -> None:
-    if not (0.0 <= clip_low < 1.0) or not clip_high >= 0.0:
-        raise ValueError(f"need 0 <= clip_low < 1 and clip_high >= 0, got {clip_low}, {clip_high}")
-    if delta is not None and not delta > 1.0:
-        raise ValueError(f"delta must be > 1 (it bounds the ratio from above), got {delta}")
-    if dual_clip is not None and not dual_clip > 1.0:
-        raise ValueError(f"dual_clip must be > 1, got {dual_clip}")
+    if not (0.0 <= clip_low < 1.0) or not (0.0 <= clip_high < math.inf):
+        raise ValueError(f"need 0 <= clip_low < 1 and a finite clip_high >= 0, got {clip_low}, {clip_high}")
+    if delta is not None and not (1.0 < delta < math.inf):
+        raise ValueError(f"delta must be a finite number > 1 (it bounds the ratio from above), got {delta}")
+    if dual_clip is not None and not (1.0 < dual_clip < math.inf):
+        raise ValueError(f"dual_clip must be a finite number > 1, got {dual_clip}")
     if ratio_level not in ("token", "sequence"):
         raise ValueError(f"ratio_level must be 'token' or 'sequence', got {ratio_level!r}")
-    if not beta >= 0:
-        raise ValueError(f"beta must be >= 0, got {beta}")
+    if not (0.0 <= beta < math.inf):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta}")
     if beta > 0 and ref_logp is None:
         raise ValueError("beta > 0 needs ref_logp, the reference policy's log-probs")
     if ratio_level == "sequence" and aggregation in _TOKEN_SUMMING:
@@ -341,6 +361,11 @@ def _check_options(  # noqa: PLR0917 - a private validator called once
             "token, weighting sequences by length; GSPO uses aggregation='grpo' (or 'seq-mean-token-mean')",
             stacklevel=3,
         )
+
+
+def _ratio_bound(dtype: torch.dtype) -> float:
+    """Half the largest exponent of ``dtype``: ``exp`` of it times any advantage below its own size is finite."""
+    return math.log(torch.finfo(dtype).max) / 2
 
 
 def _masked_mean(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .rundir import RUN_NAME_PATTERN, RunFileError, read_json, write_atomic
+from .rundir import RUN_NAME_PATTERN, RunFileError, read_json, refuse_links, write_atomic
 
 __all__ = ["PROGRESS_FILE", "Checkpoints"]
 
@@ -64,9 +64,17 @@ class Checkpoints:
         return [current, current.with_name(current.name + ".prev")]
 
     def save(self, name: str, write: Callable[[Path], Any], progress: Mapping[str, Any]) -> None:
-        """Write checkpoint ``name`` with ``write(directory)``, then its progress; swap it in by rename."""
+        """Write checkpoint ``name`` with ``write(directory)``, then its progress; swap it in by rename.
+
+        Raises:
+            ValueError: ``name`` is not a plain name.
+            RunLinkError: the checkpoint, its ``.tmp`` or ``.prev``, or a directory above them inside the
+                run, is a symbolic link (nothing is written or removed).
+        """
         current, previous = self._candidates(name)
         tmp = current.with_name(current.name + ".tmp")
+        for path in (current, previous, tmp):
+            refuse_links(path)
         if tmp.exists():
             shutil.rmtree(tmp)  # a save a kill interrupted: ours, never swapped in
         tmp.mkdir(parents=True)

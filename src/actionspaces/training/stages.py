@@ -35,7 +35,7 @@ from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from .checkpoints import PROGRESS_FILE, Checkpoints
 from .policy import Policy
-from .rundir import RUN_NAME_PATTERN, RunFileError, append_jsonl, read_json, read_jsonl, write_atomic
+from .rundir import RUN_NAME_PATTERN, RunFileError, append_jsonl, read_json, read_jsonl, refuse_links, write_atomic
 
 __all__ = ["Resumed", "Step", "TrainingRun", "seed_iteration", "train_stage"]
 
@@ -61,6 +61,11 @@ class Resumed(NamedTuple):
 class TrainingRun:
     """A run directory at training time: checkpoints per stage, ``metrics.jsonl``, cached JSON artefacts.
 
+    Raises (from the constructor and the methods that touch files):
+        FileNotFoundError: ``root`` is not a directory.
+        RunFileError: ``metrics.jsonl`` or a cached artefact is corrupted (the message names the file and line).
+        RunLinkError: a symbolic link where the run keeps a file (metrics, checkpoints, caches, tensorboard).
+
     Args:
         root: the run's directory, which must exist (made with :func:`~actionspaces.training.open_run` or
             :func:`~actionspaces.training.create_run`).
@@ -85,6 +90,7 @@ class TrainingRun:
         self.metrics_path = self.root / "metrics.jsonl"
         self.writer: Any = None
         if self.tensorboard:
+            refuse_links(self.root / "tensorboard")
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError as err:
@@ -132,8 +138,18 @@ class TrainingRun:
                 self.writer.add_scalar(f"{stage}/{key}", value, iteration)
 
     def metrics(self) -> list[dict[str, Any]]:
-        """Every logged line (a torn last line, left by a kill during an append, is skipped)."""
-        return read_jsonl(self.metrics_path)
+        """Every logged line (a torn last line, left by a kill during an append, is skipped).
+
+        Raises:
+            RunFileError: a line is not a JSON object, or has no ``stage`` name or ``iteration`` number.
+        """
+        records = read_jsonl(self.metrics_path)
+        for number, record in enumerate(records, 1):
+            if not isinstance(record.get("stage"), str) or type(record.get("iteration")) is not int:
+                raise RunFileError(
+                    f"{self.metrics_path}: record {number} has no stage name or iteration number: {str(record)[:80]}"
+                )
+        return records
 
     def forget(self, stage: str, from_iteration: int) -> None:
         """Drop the metric lines of iterations that a resumed stage will run again."""
@@ -147,11 +163,12 @@ class TrainingRun:
 
         Raises:
             ValueError: ``kind`` or ``name`` is not a plain name (so nothing outside the run is written).
+            RunLinkError: the artefact's file or its folder is a symbolic link.
         """
         for part in (kind, name):
             if not isinstance(part, str) or not re.fullmatch(RUN_NAME_PATTERN, part):
                 raise ValueError(f"artefact {kind!r}/{name!r}: {part!r} is not a plain name")
-        path = self.root / kind / f"{name}.json"
+        path = refuse_links(self.root / kind / f"{name}.json")
         if path.is_file():
             try:
                 return read_json(path)  # type: ignore[no-any-return]

@@ -126,7 +126,7 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         pov: bool = False,
         render_mode: Literal["rgb_array"] | None = None,
     ) -> None:
-        self.task = get_task(task) if isinstance(task, str) else task
+        self.task = get_task(task)
         if max_ticks < 1:
             raise ValueError(f"max_ticks must be >= 1, got {max_ticks}")
         if render_mode not in (None, "rgb_array"):
@@ -166,7 +166,7 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         super().reset(seed=seed)
         if options and "task" in options:
             task = options["task"]
-            self.task = get_task(task) if isinstance(task, str) else task
+            self.task = get_task(task)
         self.world = World(self.np_random)
         self.screen = None
         self.cursor = (self.camera.width / 2, self.camera.height / 2)

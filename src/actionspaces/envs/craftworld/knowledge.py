@@ -201,14 +201,6 @@ def _world_facts(targets: Iterable[Task], book: RecipeBook) -> list[Fact]:
     return facts
 
 
-def _as_task(target: object) -> Task:
-    if isinstance(target, Task):
-        return target
-    if isinstance(target, str):
-        return get_task(target)
-    raise TypeError(f"knowledge_corpus targets must be Tasks or task ids, got {type(target).__name__}: {target!r}")
-
-
 def knowledge_corpus(targets: Sequence[Task | str] | None = None, *, views: int = 2, seed: int = 0) -> list[Fact]:
     """Question-answer and caption pairs over ``targets`` (every registered task by default).
 
@@ -234,7 +226,7 @@ def knowledge_corpus(targets: Sequence[Task | str] | None = None, *, views: int 
     """
     if views < 0:
         raise ValueError(f"views must be >= 0, got {views}")
-    chosen = list(tasks("all")) if targets is None else [_as_task(t) for t in targets]
+    chosen = list(tasks("all")) if targets is None else [get_task(t) for t in targets]
     rng = np.random.default_rng(seed)
     book = RecipeBook.default()
     facts: list[Fact] = []

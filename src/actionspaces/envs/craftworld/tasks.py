@@ -189,8 +189,21 @@ def task_subset(per_category: int | None, split: Literal["train", "eval", "all"]
     return [t for t in pool if t.id in chosen]
 
 
-def get_task(task_id: str) -> Task:
-    """The registered task with this id (``"mine_block:oak_log"``)."""
+def get_task(task_id: str | Task) -> Task:
+    """The registered task with this id (``"mine_block:oak_log"``); a ``Task`` is returned as it is.
+
+    Raises:
+        ValueError: no task has this id.
+        TypeError: ``task_id`` is neither a string nor a ``Task``.
+
+    Examples:
+        >>> get_task("kill_entity:cow").category
+        'kill_entity'
+    """
+    if isinstance(task_id, Task):
+        return task_id
+    if not isinstance(task_id, str):
+        raise TypeError(f"tasks are named by Tasks or task ids, got {type(task_id).__name__}: {task_id!r}")
     try:
         return _BY_ID[task_id]
     except KeyError:
