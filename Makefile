@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch only ever as the pinned CPU wheel, even when another package asks for it
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,train,trl,examples,constrained,docs]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,train,trl,examples,constrained,pretrained,docs]"
 	touch $(STAMP)
 
 ## make test: the default (fast) test suite.

@@ -89,8 +89,14 @@ from actionspaces.registry import default_spaces, space_entry, text_order
 from actionspaces.reporting import interval_markdown, plot_curves, plot_space_shares, results_markdown
 from actionspaces.statistics import Interval, bootstrap_interval, task_sums
 from actionspaces.training import RUN_NAME_PATTERN, RunFileError, refuse_links, set_torch_threads, write_atomic
-from actionspaces.training.policy import Policy, Prompt, check_checkpoint, load_policy
+from actionspaces.training.policy import Policy, Prompt, check_checkpoint
 from actionspaces.training.policy import sample as sample_responses
+from actionspaces.training.pretrained import (
+    PRETRAINED,
+    PretrainedUnavailableError,
+    load_pretrained,
+    pretrained_checkpoint,
+)
 from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
 from actionspaces.training.tiny import build_tiny_policy
 from actionspaces.training.updates import Demonstration, grpo_update, sft_step
@@ -108,7 +114,7 @@ class Config(BaseModel):
 
     name: str = Field("quick", pattern=RUN_NAME_PATTERN)  # a plain name: runs/<name> stays inside runs/
     seed: int = 0
-    model: str | None = None  # a Hugging Face causal-LM or Qwen2-VL checkpoint path; None builds the tiny Qwen2 below
+    model: str | None = None  # a checkpoint path or a pretrained name (smollm2-135m-instruct); None: the tiny Qwen2
     # show the pov frame with every observation (a Qwen2-VL: the tiny one below gets a vision tower),
     # keeping every frame_stride-th pixel of CraftWorld's 640x360 frame (grounding points are 0-1000 anyway)
     vision: bool = False
@@ -329,8 +335,8 @@ def tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, de
 
 
 def checkpoint_policy(path: str | Path, codebook: LatentCodebook, device: torch.device, vision: bool = False) -> Policy:
-    """A checkpoint (ours, or ``--model PATH``) that can write every space, latent codes included."""
-    return load_policy(path, device=device, extra_tokens=latent_tokens(codebook), vision=vision)
+    """A checkpoint (ours, ``--model PATH`` or a pretrained name) that can write every space, latent codes included."""
+    return load_pretrained(path, device=device, extra_tokens=latent_tokens(codebook), vision=vision)
 
 
 def sample(policy: Policy, prompts: Sequence[Prompt], temperature: float, cfg: Config) -> list[list[int]]:
@@ -884,7 +890,10 @@ def main(
     preset: Annotated[Preset, typer.Option(help="hyper-parameter preset")] = Preset["quick"],  # type: ignore[valid-type]
     name: Annotated[str | None, typer.Option(help="run name (runs/<name>); the preset's by default")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a config field: --set mtrl_iters=3")] = None,
-    model: Annotated[str | None, typer.Option(help="start from this Hugging Face checkpoint path")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="start from a Hugging Face checkpoint path or a pretrained name: smollm2-135m-instruct"),
+    ] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
     resume: Annotated[bool, typer.Option(help="continue runs/<name> from its last checkpoint")] = False,
     overwrite: Annotated[bool, typer.Option(help="delete runs/<name> and start again")] = False,
@@ -922,10 +931,12 @@ def main(
         raise typer.BadParameter(str(err)) from err
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise typer.BadParameter(f"--device {device}: torch sees no CUDA device")
-    if cfg.model is not None:
+    if cfg.model is not None:  # a pretrained name is fetched and converted once, into the cache
         try:
-            check_checkpoint(Path(cfg.model), cfg.vision)
-        except (FileNotFoundError, ValueError) as err:
+            check_checkpoint(
+                pretrained_checkpoint(cfg.model) if cfg.model in PRETRAINED else Path(cfg.model), cfg.vision
+            )
+        except (FileNotFoundError, ValueError, PretrainedUnavailableError) as err:
             raise typer.BadParameter(str(err)) from err
     try:
         set_torch_threads(threads)

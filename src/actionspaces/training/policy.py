@@ -24,11 +24,13 @@ Examples:
 from __future__ import annotations
 
 import copy
+import inspect
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -44,9 +46,11 @@ __all__ = [
     "Policy",
     "Prompt",
     "check_checkpoint",
+    "init_token_embeddings",
     "load_policy",
     "response_logprobs",
     "sample",
+    "spelled_out",
 ]
 
 #: The special tokens the action spaces write as single tokens (Qwen2's own names).
@@ -187,23 +191,66 @@ def check_checkpoint(path: Path, vision: bool) -> Any:
     return config
 
 
+def spelled_out(token: str) -> str:
+    """The words a special token stands for, which a pretrained vocabulary already knows.
+
+    Examples:
+        >>> spelled_out("<|object_ref_start|>"), spelled_out("<|latent_407|>")
+        ('object ref start', 'latent 407')
+    """
+    return " ".join(re.sub(r"[<>|_]+", " ", token).split())
+
+
+def init_token_embeddings(policy: Policy, tokens: Sequence[str]) -> None:
+    """Set each new token's embedding (input and, if untied, output) to the mean of its spelled-out pieces.
+
+    A token added to a pretrained vocabulary starts where the model already reads its meaning
+    (``<|point_start|>`` near "point start") instead of at a random point: see docs/training.md for the
+    measurement that this learns faster than transformers' default draw.
+
+    Raises:
+        ValueError: a token is not in the tokenizer, or spells out to nothing.
+    """
+    tokenizer, model = policy.tokenizer, policy.model
+    vocab = tokenizer.get_vocab()
+    tables = [model.get_input_embeddings().weight]
+    output = model.get_output_embeddings()
+    if output is not None and output.weight.data_ptr() != tables[0].data_ptr():
+        tables.append(output.weight)
+    with torch.no_grad():
+        for token in tokens:
+            if token not in vocab:
+                raise ValueError(f"{token!r} is not in the tokenizer: add it before initialising its embedding")
+            pieces = [
+                i for i in tokenizer(spelled_out(token), add_special_tokens=False)["input_ids"] if i != vocab[token]
+            ]
+            if not pieces:
+                raise ValueError(f"{token!r} spells out to no token of the vocabulary")
+            for table in tables:
+                table[vocab[token]] = table[pieces].mean(0)
+
+
 def load_policy(
     path: str | Path,
     *,
     device: torch.device | str = "cpu",
     extra_tokens: Sequence[str] = (),
     vision: bool = False,
+    new_tokens: Literal["spelled", "random"] = "spelled",
 ) -> Policy:
     """Any Hugging Face causal LM or Qwen2-VL saved at ``path`` (a trainer's checkpoint, or a stock one).
 
     Missing special tokens (:data:`SPECIAL_TOKENS`, the grounding markers, and ``extra_tokens``, e.g. the
     latent codes ``<|latent_N|>``) are added as single tokens and the embeddings resized, so a stock
-    checkpoint can write every space. With ``vision`` the checkpoint must be a Qwen2-VL with its image
-    processor (``preprocessor_config.json``).
+    checkpoint can write every space. Their embeddings start at the mean of their spelled-out pieces
+    (:func:`init_token_embeddings`; ``new_tokens="random"`` keeps transformers' draw instead). With
+    ``vision`` the checkpoint must be a Qwen2-VL with its image processor (``preprocessor_config.json``).
 
     Raises:
-        FileNotFoundError, ValueError: see :func:`check_checkpoint`.
+        FileNotFoundError, ValueError: see :func:`check_checkpoint`; ``new_tokens`` is neither choice.
     """
+    if new_tokens not in ("spelled", "random"):
+        raise ValueError(f"new_tokens must be 'spelled' or 'random', got {new_tokens!r}")
     from transformers import (
         AutoImageProcessor,
         AutoModelForCausalLM,
@@ -226,7 +273,11 @@ def load_policy(
     if tokenizer.chat_template is None:
         tokenizer.chat_template = CHAT_TEMPLATE
     device = torch.device(device)
-    return Policy(model.to(device), tokenizer, device, images=images)
+    policy = Policy(model, tokenizer, device, images=images)
+    if missing and new_tokens == "spelled":
+        init_token_embeddings(policy, missing)
+    policy.model.to(device)
+    return policy
 
 
 def _model_inputs(
@@ -316,15 +367,27 @@ def response_logprobs(
     mask = torch.zeros(len(rows), width - 1, device=device)
     for i, (p, row) in enumerate(zip(prompts, rows, strict=True)):
         mask[i, len(p.ids) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
-    logits = policy.model(**inputs).logits[:, :-1]
+    # The vocabulary logits only where a response token is predicted: the positions from the shortest
+    # prompt's end to the longest row's, not the prompts' (for a 49k vocabulary, most of the pass).
+    lo, hi = min(len(p.ids) for p in prompts) - 1, max(map(len, rows)) - 1
+    logits = policy.model(**inputs, **_logits_at(policy.model, lo, hi)).logits
+    logits = logits[:, lo:hi] if logits.shape[1] == width else logits
     if policy.unwritable:
         logits = logits.index_fill(-1, torch.tensor(policy.unwritable, device=device), -math.inf)
-    targets = inputs["input_ids"][:, 1:]
+    targets = inputs["input_ids"][:, lo + 1 : hi + 1]
     if response_masks is None:
-        logp = token_logprobs(logits, targets)
+        span = token_logprobs(logits, targets)
     else:
-        bitmask = torch.full((len(rows), width - 1, response_masks.shape[-1]), -1, dtype=torch.int32)  # prompt: free
+        bitmask = torch.full((len(rows), hi - lo, response_masks.shape[-1]), -1, dtype=torch.int32)  # prompt: free
         for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
-            bitmask[i, len(p.ids) - 1 : len(p.ids) - 1 + len(r)] = response_masks[i, : len(r)]
-        logp = masked_token_logprobs(logits, targets, bitmask)
+            bitmask[i, len(p.ids) - 1 - lo : len(p.ids) - 1 - lo + len(r)] = response_masks[i, : len(r)]
+        span = masked_token_logprobs(logits, targets, bitmask)
+    logp = torch.nn.functional.pad(span, (lo, width - 1 - hi))
     return logp.masked_fill(mask == 0, 0.0), mask
+
+
+def _logits_at(model: Any, lo: int, hi: int) -> dict[str, Any]:
+    """The keyword that makes ``model`` compute logits at positions ``lo:hi`` only, where it has one."""
+    if "logits_to_keep" not in inspect.signature(model.forward).parameters:
+        return {}
+    return {"logits_to_keep": torch.arange(lo, hi, device=model.device)}

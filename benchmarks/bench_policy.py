@@ -1,0 +1,152 @@
+"""The library's policy on a pretrained model beside plain Hugging Face, in one run, as ratios.
+
+Two rows, each measured on the same prompts (CraftWorld observations in the model's chat template) and
+the same responses (the expert's answers):
+
+* **scoring step** (what SFT and GRPO do every step): ``response_logprobs``, its loss and the backward pass,
+  against a plain Hugging Face loss step (``model(input_ids, labels=...)``, prompt labels -100), both
+  with the same trainable parameters; tokens/s counts every token of the batch (prompt and response).
+* **sampling**: ``actionspaces.training.policy.sample`` against ``model.generate`` with the same options;
+  new tokens/s.
+
+    python benchmarks/bench_policy.py [--model smollm2-135m-instruct] [--batch 8] [--repeats 5] [--top-layers 4]
+
+Run it alone: a 135M model fills both cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from actionspaces.envs.craftworld import label_step, record_expert
+from actionspaces.envs.craftworld.tasks import tasks
+from actionspaces.training import set_torch_threads
+from actionspaces.training.policy import Policy, response_logprobs, sample
+from actionspaces.training.pretrained import load_pretrained
+
+
+def examples(n: int) -> list[tuple[str, str]]:
+    """``n`` (observation, raw or motion answer) pairs from the expert on the training tasks."""
+    pairs: list[tuple[str, str]] = []
+    for task in tasks("train"):
+        steps = record_expert(task, 0)
+        for t in range(0, len(steps), 7):
+            labels = label_step(steps, t)
+            pairs.append((steps[t].env.text(), labels["motion" if t % 2 else "raw"].text))
+            if len(pairs) == n:
+                return pairs
+    return pairs
+
+
+def train_top(policy: Policy, layers: int) -> list[torch.nn.Parameter]:
+    """Only the top ``layers`` decoder layers trainable (what a 2-core fine-tuning can afford)."""
+    for p in policy.model.parameters():
+        p.requires_grad_(False)
+    for layer in policy.model.model.layers[-layers:]:
+        for p in layer.parameters():
+            p.requires_grad_(True)
+    return [p for p in policy.model.parameters() if p.requires_grad]
+
+
+def library_step(policy: Policy, batch: list[tuple[str, str]], optimizer: torch.optim.Optimizer) -> int:
+    prompts = policy.encode_prompts([policy.prompt(o) for o, _ in batch])
+    responses = [[*r, policy.tokenizer.eos_token_id] for r in policy.encode([a for _, a in batch])]
+    logp, mask = response_logprobs(policy, prompts, responses)
+    loss = -(logp * mask).sum() / mask.sum()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return sum(len(p.ids) + len(r) for p, r in zip(prompts, responses, strict=True))
+
+
+def plain_step(policy: Policy, batch: list[tuple[str, str]], optimizer: torch.optim.Optimizer) -> int:
+    tok = policy.tokenizer
+    prompts = [tok(policy.prompt(o).text, add_special_tokens=False)["input_ids"] for o, _ in batch]
+    answers = [[*tok(a, add_special_tokens=False)["input_ids"], tok.eos_token_id] for _, a in batch]
+    width = max(len(p) + len(a) for p, a in zip(prompts, answers, strict=True))
+    ids = torch.full((len(batch), width), tok.pad_token_id)
+    labels = torch.full((len(batch), width), -100)
+    attention = torch.zeros(len(batch), width, dtype=torch.long)
+    for i, (p, a) in enumerate(zip(prompts, answers, strict=True)):
+        ids[i, : len(p) + len(a)] = torch.tensor(p + a)
+        labels[i, len(p) : len(p) + len(a)] = torch.tensor(a)
+        attention[i, : len(p) + len(a)] = 1
+    loss = policy.model(input_ids=ids, attention_mask=attention, labels=labels).loss
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return sum(len(p) + len(a) for p, a in zip(prompts, answers, strict=True))
+
+
+def plain_generate(policy: Policy, observations: list[str], max_new_tokens: int) -> int:
+    tok = policy.tokenizer
+    tok.padding_side = "left"
+    texts = [policy.prompt(o).text for o in observations]
+    batch = tok(texts, return_tensors="pt", add_special_tokens=False, padding=True)
+    out = policy.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=True, temperature=1.0, top_k=0,
+                                top_p=1.0, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)  # fmt: skip
+    new = out[:, batch["input_ids"].shape[1] :]
+    return int(sum((row != tok.pad_token_id).sum() for row in new))
+
+
+def timed(fns, repeats: int) -> list[float]:
+    """Items per second of each of ``fns`` (``fn(repeat)`` returns how many items it processed), best of ``repeats``.
+
+    The functions take turns within every repeat, on the same input, so that a slower moment of the
+    machine hits both.
+    """
+    best = [0.0] * len(fns)
+    for repeat in range(repeats):
+        for k, fn in enumerate(fns):
+            start = time.perf_counter()
+            items = fn(repeat)
+            best[k] = max(best[k], items / (time.perf_counter() - start))
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="smollm2-135m-instruct", help="a pretrained name or a checkpoint path")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--top-layers", type=int, default=4, help="decoder layers trained in the scoring step")
+    parser.add_argument("--max-new-tokens", type=int, default=24)
+    args = parser.parse_args()
+    set_torch_threads(None)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    policy = load_pretrained(args.model)
+    data = examples(args.batch * args.repeats)
+    rng = np.random.default_rng(0)
+    batches = [[data[i] for i in rng.choice(len(data), args.batch, replace=False)] for _ in range(args.repeats)]
+    observations = [o for o, _ in batches[0]]
+    trainable = train_top(policy, args.top_layers)
+    optimizer = torch.optim.AdamW(trainable, lr=1e-6)
+    policy.model.train()
+    rows = {}
+    rows["scoring step (tokens/s)"] = timed(
+        [lambda r: library_step(policy, batches[r], optimizer), lambda r: plain_step(policy, batches[r], optimizer)],
+        args.repeats,
+    )
+    policy.model.eval()
+    prompts = [policy.prompt(o) for o in observations]
+    eos, new = policy.tokenizer.eos_token_id, args.max_new_tokens  # counted as generate's: no EOS, no padding
+    with torch.no_grad():
+        rows["sampling (new tokens/s)"] = timed(
+            [lambda _: sum(t != eos for r in sample(policy, prompts, 1.0, max_new_tokens=new) for t in r),
+             lambda _: plain_generate(policy, observations, new)],
+            args.repeats,
+        )  # fmt: skip
+    print(f"model {args.model}, batch {args.batch}, top {args.top_layers} layers trained, best of {args.repeats}")
+    print(f"{'row':<26} {'library':>10} {'plain HF':>10} {'ratio':>7}")
+    for name, (lib, ref) in rows.items():
+        print(f"{name:<26} {lib:>10.1f} {ref:>10.1f} {lib / ref:>6.2f}x")
+
+
+if __name__ == "__main__":
+    main()
