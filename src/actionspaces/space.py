@@ -13,9 +13,11 @@ failures alike surface as one exception type, :class:`~actionspaces.errors.Parse
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,7 +27,7 @@ import numpy as np
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .canonical import CanonicalAction
 from .errors import ParseError
@@ -239,6 +241,95 @@ class ActionSpace(ABC, Generic[A]):
     def contains(self, action: object) -> bool:
         """Whether ``action`` is a valid action of this space (type and this space's parameters)."""
         return isinstance(action, self.action_type)
+
+    # ----------------------------------------------------------------------------------------- tools
+    #: The pydantic model of this space's tool arguments; ``None``: the action model itself. A space whose
+    #: arguments differ from its action (raw: key names instead of env buttons) sets it and overrides
+    #: :meth:`tool_arguments` and :meth:`tool_action`.
+    tool_arguments_type: ClassVar[type[BaseModel] | None] = None
+
+    def tool_schema(self) -> dict[str, Any]:
+        """The space as a function tool (the OpenAI form, which vLLM, SGLang and TRL take).
+
+        ``{"type": "function", "function": {"name", "description", "parameters"}}``: the name is the
+        space's, the parameters the JSON schema of its argument model. A function-calling model then
+        drives the same controllers as a text-writing one (:meth:`from_tool_call`).
+
+        Examples:
+            >>> from actionspaces import LanguageSpace
+            >>> tool = LanguageSpace().tool_schema()["function"]
+            >>> tool["name"], tool["parameters"]["required"]
+            ('language', ['text'])
+        """
+        parameters = (self.tool_arguments_type or self.action_type).model_json_schema()
+        parameters.pop("title", None)
+        for model in [parameters, *parameters.get("$defs", {}).values()]:  # a docstring's first paragraph only
+            if "description" in model:
+                model["description"] = " ".join(model["description"].split("\n\n")[0].split())
+        doc = (type(self).__doc__ or self.name).strip().split("\n\n")[0]
+        description = " ".join(doc.split()) + f" The same action as the text `{self.prefix} ...`."
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": description, "parameters": parameters},
+        }
+
+    def tool_arguments(self, action: A) -> dict[str, Any]:
+        """The arguments of the tool call that performs ``action`` (JSON-ready); hook, see ``tool_arguments_type``."""
+        if not isinstance(action, BaseModel):
+            raise TypeError(f"{self.name}: a tool call carries a pydantic action, got {type(action).__name__}")
+        return action.model_dump(mode="json")
+
+    def tool_action(self, arguments: dict[str, Any]) -> A:
+        """Hook: the action of validated-to-be-a-dict ``arguments`` (pydantic's errors name the argument)."""
+        return self.action_type.model_validate(arguments)  # type: ignore[return-value]
+
+    def from_tool_call(self, arguments: Mapping[str, Any] | str) -> A:
+        """The action of a tool call, checked exactly as the text it renders to would be.
+
+        ``arguments`` is the call's argument object, or its JSON text (as a server returns it). The action is
+        rendered and parsed again, so a tool call and its text are refused, and executed, alike.
+
+        Raises:
+            ParseError: the arguments are not a JSON object, an argument is missing, unknown or out of
+                range (the message names it and its position in the JSON), or the action they describe
+                is one the text parser refuses.
+
+        Examples:
+            >>> from actionspaces import RawSpace
+            >>> RawSpace().from_tool_call({"dx": 19, "keys": ["w"], "click": ["left"]}).buttons == {"forward", "attack"}
+            True
+            >>> RawSpace().from_tool_call('{"dx": 5000}')
+            Traceback (most recent call last):
+            ...
+            actionspaces.errors.ParseError: raw: tool argument 'dx': Input should be less than or equal to 1200 ...
+        """
+        text = arguments if isinstance(arguments, str) else None
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except (ValueError, RecursionError) as err:
+                raise ParseError(f"tool arguments are not JSON: {err}", text=text or "", position=getattr(
+                    err, "pos", 0), space=self.name) from None  # fmt: skip
+        if not isinstance(arguments, Mapping):
+            raise ParseError(
+                f"tool arguments must be a JSON object, got {type(arguments).__name__}",
+                text=text if text is not None else repr(arguments), position=0, space=self.name,
+            )  # fmt: skip
+        shown = text if text is not None else json.dumps(dict(arguments), default=repr)
+        try:
+            action = self.tool_action(dict(arguments))
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "(the object)"
+            at = shown.find(f'"{first["loc"][0]}"') if first["loc"] else -1
+            raise ParseError(
+                f"tool argument {where!r}: {first['msg']}", text=shown, position=max(at, 0), space=self.name
+            ) from None
+        except ParseError:
+            raise  # the text parser's own error, positioned in the text the arguments make
+        except (TypeError, ValueError) as err:
+            raise ParseError(f"tool arguments: {err}", text=shown, position=0, space=self.name) from None
+        return self.parse(self.render(action))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -310,6 +310,24 @@ _WORDS_RE = re.compile(rf"(?:camera move ({_FAST_NUMBER}),({_FAST_NUMBER}))?((?:
 _WORD_RE = re.compile(_WORD_ALTERNATIVES)
 
 
+class RawToolArguments(BaseModel):
+    """The raw space's tool arguments: a camera move in mouse units, the keys held, the mouse buttons clicked."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dx: Annotated[
+        float, Field(ge=-MOUSE_LIMIT, le=MOUSE_LIMIT, allow_inf_nan=False, description="mouse units right")
+    ] = 0
+    dy: Annotated[
+        float, Field(ge=-MOUSE_LIMIT, le=MOUSE_LIMIT, allow_inf_nan=False, description="mouse units down")
+    ] = 0
+    # names, not Literals: an unknown one reaches the text parser, whose message suggests the closest
+    keys: list[str] = Field(default=[], description="keys held", json_schema_extra={"items": {"enum": list(KEY_NAMES)}})
+    click: list[str] = Field(
+        default=[], description="mouse buttons clicked", json_schema_extra={"items": {"enum": list(CLICK_NAMES)}}
+    )
+
+
 class RawSpace(ActionSpace[RawAction]):
     """OpenHA's raw text action and its legacy forms; one env tick.
 
@@ -381,6 +399,24 @@ class RawSpace(ActionSpace[RawAction]):
         parts = [f"move({format_number(action.dx)}, {format_number(action.dy)})", f"press({keys})"]
         parts += [f"click({_CLICK_TEXT[b]})" for b in _CLICK_ORDER if b in action.buttons]
         return " and ".join(parts)
+
+    tool_arguments_type: ClassVar[type[BaseModel] | None] = RawToolArguments
+
+    def tool_arguments(self, action: RawAction) -> dict[str, Any]:
+        """``{"dx", "dy", "keys", "click"}``: key and button names as the text writes them."""
+        return {
+            "dx": action.dx,
+            "dy": action.dy,
+            "keys": [_TEXT_KEY[b] for b in _KEY_ORDER if b in action.buttons],
+            "click": [_CLICK_TEXT[b] for b in _CLICK_ORDER if b in action.buttons],
+        }
+
+    def tool_action(self, arguments: dict[str, Any]) -> RawAction:
+        """The action of the arguments, read through the text parser (its messages for unknown names)."""
+        args = RawToolArguments.model_validate(arguments)
+        parts = [f"move({format_number(args.dx)}, {format_number(args.dy)})", f"press({', '.join(args.keys)})"]
+        parts += [f"click({name})" for name in args.click]
+        return self.parse_body(" and ".join(parts))
 
     def canonicalize(self, action: RawAction, state: ViewState | None = None) -> CanonicalAction:
         """``camera = [dy·0.15, dx·0.15]`` and the same buttons; the state does not matter for a raw action."""
