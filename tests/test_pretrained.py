@@ -169,6 +169,15 @@ def test_no_index_and_no_cache_is_a_clear_error(tiny_source: str, monkeypatch: p
         pretrained_checkpoint(tiny_source)
 
 
+def test_a_cache_folder_actionspaces_did_not_write_is_never_deleted(tiny_source: str, tmp_path: Path) -> None:
+    theirs = tmp_path / "cache" / "models" / tiny_source
+    theirs.mkdir(parents=True)
+    (theirs / "thesis.tex").write_text("years of work")
+    with pytest.raises(PretrainedUnavailableError, match="was not written by actionspaces"):
+        pretrained_checkpoint(tiny_source)
+    assert (theirs / "thesis.tex").read_text() == "years of work"
+
+
 def test_an_unknown_name_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="smollm2-135m-instruct"):
         load_pretrained("no-such-model")

@@ -183,7 +183,8 @@ def pretrained_checkpoint(name: str) -> Path:
 
     Raises:
         KeyError: ``name`` is not in :data:`PRETRAINED` (the message lists the names).
-        PretrainedUnavailableError: it is not cached and cannot be fetched or checked.
+        PretrainedUnavailableError: it is not cached and cannot be fetched or checked, or its place in the
+            cache holds something actionspaces did not write (which is never deleted).
     """
     if name not in PRETRAINED:
         raise KeyError(f"no pretrained model named {name!r}; known: {', '.join(sorted(PRETRAINED))}")
@@ -194,8 +195,13 @@ def pretrained_checkpoint(name: str) -> Path:
         try:
             if json.loads(recorded.read_text()).get("sha256") == source.sha256:
                 return target
-        except (OSError, ValueError):
-            pass  # a damaged record: convert again below
+        except (OSError, ValueError, AttributeError):
+            pass  # a damaged record (ours): convert again below
+    if target.is_symlink() or (target.exists() and not recorded.is_file()):
+        raise PretrainedUnavailableError(
+            f"{target} exists and was not written by actionspaces (no {SOURCE_FILE}): move it away, or set "
+            f"{CACHE_ENV} to another cache"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{name}-") as work:
         gguf_path = _fetch_gguf(source, Path(work) / "download", target)
