@@ -123,3 +123,53 @@ def test_grpo_trainer_runs_stage_3_and_no_env_token_gets_a_gradient(tmp_path):
     logs = [entry for entry in trainer.state.log_history if "reward" in entry]
     assert logs and all("rewards/episode_return_reward/mean" in entry for entry in logs)
     assert any(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
+
+
+def test_the_spaces_special_tokens_reach_the_env_through_the_rollout():
+    """Latent codes and grounding markers are special tokens: a decode that skips them would leave
+    ``Latent:`` empty and the grounding point unmarked (issue 28, item 6)."""
+    import numpy as np
+
+    from actionspaces.canonical import BUTTONS
+    from actionspaces.controllers import LatentCodebook
+    from actionspaces.envs import CraftWorld, TextActionEnv
+    from actionspaces.envs.craftworld import craftworld_controllers
+    from actionspaces.training.tiny import build_tiny_policy
+
+    latent = [f"<|latent_{i}|>" for i in range(8)]
+    policy = build_tiny_policy(["task: mine oak log", "Latent: Grounding: Mine oak log"] * 10, extra_tokens=latent,
+                               vocab_size=300, hidden_size=16, layers=1, heads=2)  # fmt: skip
+    tokenizer = policy.tokenizer
+    codebook = LatentCodebook(np.zeros((8, 4, len(BUTTONS) + 2)))
+    answers = [
+        "Latent: <|latent_3|><|latent_5|>",
+        "Grounding: Mine <|object_ref_start|>oak log<|object_ref_end|><|point_start|>(512,300)<|point_end|>",
+    ]
+    seen: list[tuple[str, str | None]] = []
+
+    class Recording(gym.Wrapper):
+        def step(self, action):
+            out = super().step(action)
+            seen.append((action, out[-1]["space"]))
+            return out
+
+    def make(spec):
+        env = TextActionEnv(CraftWorld(spec["task"]), codebook=codebook, max_calls=4,
+                            controllers=craftworld_controllers(codebook=codebook))  # fmt: skip
+        return Recording(env)
+
+    def generate(trainer):
+        def step(rows):
+            turn = len(seen) // len(rows)
+            ids = tokenizer(answers[turn % 2], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+            return [ids for _ in rows], None
+
+        return step
+
+    class Trainer:
+        processing_class = tokenizer
+
+    rollout = text_env_rollout_func(make, max_turns=2, generate=generate)
+    rollout(episode_prompts(["mine_block:oak_log"], [0]), Trainer())
+    assert [text for text, _ in seen] == answers
+    assert [space for _, space in seen] == ["latent", "grounding"]
