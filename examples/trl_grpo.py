@@ -61,7 +61,11 @@ def main() -> None:
         )
         trainer = trl.GRPOTrainer(
             model=tmp,
-            reward_funcs=[action_match_reward_func(mode="openha_strl"), format_reward_func(penalty=0.1)],
+            # the tokenizer: rewards read completion_ids with the special tokens TRL's decode drops
+            reward_funcs=[
+                action_match_reward_func(mode="openha_strl", tokenizer=policy.tokenizer),
+                format_reward_func(penalty=0.1, tokenizer=policy.tokenizer),
+            ],
             args=config,
             train_dataset=dataset,
             processing_class=policy.tokenizer,

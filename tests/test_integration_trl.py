@@ -77,3 +77,21 @@ def test_grpo_trainer_runs_with_our_rewards(tmp_path):
     assert logs[0]["rewards/action_format/mean"] < 0
     trained = trainer.model.state_dict()
     assert any(not torch.equal(before[k], trained[k]) for k in before)
+
+
+def test_rewards_given_the_tokenizer_read_the_special_tokens_trl_decodes_away():
+    from actionspaces.training.tiny import build_tiny_policy
+
+    tokenizer = build_tiny_policy(["Latent: Grounding: Mine oak log"] * 10, extra_tokens=["<|latent_3|>"],
+                                  vocab_size=300, hidden_size=16, layers=1, heads=2).tokenizer  # fmt: skip
+    answer = "Grounding: Mine <|object_ref_start|>oak log<|object_ref_end|><|point_start|>(512,300)<|point_end|>"
+    ids = [tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+           for text in ("Latent: <|latent_3|>", answer)]  # fmt: skip
+    as_trl_decodes = tokenizer.batch_decode(ids, skip_special_tokens=True)
+    assert as_trl_decodes[0] == "Latent: "
+    # the latent answer loses its code; the grounding one still parses without its markers
+    assert format_reward_func()(completions=as_trl_decodes) == [-1.0, 0.0]
+    fmt = format_reward_func(tokenizer=tokenizer)
+    assert fmt(completions=as_trl_decodes, completion_ids=ids) == [0.0, 0.0]
+    with pytest.raises(ValueError, match="completion_ids"):
+        fmt(completions=as_trl_decodes)

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..state import ViewState
 
-__all__ = ["completion_text", "view_state"]
+__all__ = ["answer_text", "completion_text", "completion_texts", "view_state"]
+
+
+def answer_text(tokenizer: Any, ids: Sequence[int], drop: set[int] | None = None) -> str:
+    """The text of generated ``ids`` as an env or a reward must read it: special tokens kept.
+
+    The spaces' markers (``<|point_start|>``) and latent codes (``<|latent_3|>``) are special tokens, which
+    ``skip_special_tokens=True`` (what TRL decodes completions with) deletes. The end-of-turn and padding
+    ids are left out instead: ``drop``, by default the tokenizer's EOS and pad ids.
+    """
+    if drop is None:
+        drop = {i for i in (tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None}
+    return str(tokenizer.decode([int(i) for i in ids if int(i) not in drop], skip_special_tokens=False))
+
+
+def completion_texts(completions: Sequence[Any], tokenizer: Any, kwargs: Mapping[str, Any]) -> list[str]:
+    """Each completion's text: decoded from TRL's ``completion_ids`` with ``tokenizer`` when one is given."""
+    if tokenizer is None:
+        return [completion_text(c) for c in completions]
+    ids = kwargs.get("completion_ids")
+    if ids is None or len(ids) != len(completions):
+        raise ValueError("a reward given a tokenizer decodes TRL's completion_ids: pass them, one per completion")
+    return [answer_text(tokenizer, row) for row in ids]
 
 
 def completion_text(completion: Any) -> str:

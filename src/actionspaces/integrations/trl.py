@@ -21,7 +21,7 @@ from ..camera import CameraQuantizer
 from ..chain import ChainSpace
 from ..rewards import action_match_reward, format_reward
 from ..token_cost import TokenCounter
-from ._common import completion_text, view_state
+from ._common import completion_text, completion_texts, view_state
 
 __all__ = ["RewardFunc", "action_match_reward_func", "format_reward_func", "token_penalty_reward_func"]
 
@@ -47,14 +47,20 @@ def action_match_reward_func(
     mode: Literal["tolerance", "openha_strl"] = "tolerance",
     camera_tol_deg: float = 1e-6,
     quantizer: CameraQuantizer | None = None,
+    tokenizer: Any = None,
 ) -> RewardFunc:
     """The STRL reward ``1{g(â) = g(a*)}`` against the dataset column ``solution_column``.
 
     ``state_column`` (when present in the dataset) holds each row's view state, as a mapping of
     :class:`~actionspaces.ViewState` fields. Rows whose solution is ``None`` score ``None``.
+
+    TRL decodes ``completions`` with ``skip_special_tokens=True``, which deletes latent codes and grounding
+    markers (special tokens): pass the ``tokenizer`` to score the text decoded from ``completion_ids``
+    with them kept.
     """
 
     def action_match(completions: Sequence[Any], **kwargs: Any) -> list[float | None]:
+        texts = completion_texts(completions, tokenizer, kwargs)
         solutions = _column(kwargs, solution_column, len(completions))
         states = (
             _column(kwargs, state_column, len(completions))
@@ -65,7 +71,7 @@ def action_match_reward_func(
             None
             if solution is None
             else action_match_reward(
-                completion_text(completion),
+                text,
                 solution,
                 chain=chain,
                 state=view_state(state),
@@ -73,19 +79,23 @@ def action_match_reward_func(
                 camera_tol_deg=camera_tol_deg,
                 quantizer=quantizer,
             )
-            for completion, solution, state in zip(completions, solutions, states, strict=True)
+            for text, solution, state in zip(texts, solutions, states, strict=True)
         ]
 
     return action_match
 
 
-def format_reward_func(*, chain: ChainSpace | None = None, penalty: float = 1.0) -> RewardFunc:
-    """``−penalty`` per parse error of each completion (0 for a clean parse)."""
+def format_reward_func(*, chain: ChainSpace | None = None, penalty: float = 1.0, tokenizer: Any = None) -> RewardFunc:
+    """``−penalty`` per parse error of each completion (0 for a clean parse).
+
+    ``tokenizer``: as in :func:`action_match_reward_func` (latent codes and markers kept).
+    """
     if not penalty >= 0:
         raise ValueError(f"penalty must be >= 0, got {penalty}")
 
     def action_format(completions: Sequence[Any], **kwargs: Any) -> list[float | None]:
-        return [format_reward(completion_text(c), chain=chain, penalty=penalty) for c in completions]
+        texts = completion_texts(completions, tokenizer, kwargs)
+        return [format_reward(text, chain=chain, penalty=penalty) for text in texts]
 
     return action_format
 

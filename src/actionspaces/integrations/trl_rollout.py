@@ -32,6 +32,7 @@ from typing import Any
 
 from ..rewards import episode_success
 from ..token_cost import token_penalized_return
+from ._common import answer_text
 
 __all__ = [
     "Generate",
@@ -166,7 +167,7 @@ def text_env_rollout_func(
                 episode.mask += [1] * len(ids)
                 episode.logprobs += list(logprobs[k]) if logprobs is not None else [0.0] * len(ids)
                 episode.turns.append(len(ids))
-                text = _answer_text(tokenizer, ids, eos)
+                text = answer_text(tokenizer, ids, eos | {tokenizer.pad_token_id})
                 obs, _, terminated, truncated, info = episode.env.step(text)
                 episode.unparsed += info.get("space") is None
                 episode.success = episode_success(info, episode.task)
@@ -221,15 +222,6 @@ def _ids(value: Any) -> list[int]:
     if isinstance(value, Mapping):
         value = value["input_ids"]
     return [int(i) for i in value]
-
-
-def _answer_text(tokenizer: Any, ids: list[int], eos: set[int]) -> str:
-    """The answer as the env reads it: special tokens kept, the end of turn and padding left out.
-
-    The spaces' markers and latent codes are special tokens, which ``skip_special_tokens`` would delete.
-    """
-    dropped = eos | ({tokenizer.pad_token_id} if tokenizer.pad_token_id is not None else set())
-    return str(tokenizer.decode([i for i in ids if i not in dropped], skip_special_tokens=False))
 
 
 def _eos(tokenizer: Any) -> set[int]:
