@@ -170,6 +170,10 @@ class Policy:
         """The same policy with its own copy of the model (for a stage that trains from a frozen parent)."""
         return replace(self, model=copy.deepcopy(self.model))
 
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        """The parameters a step updates: those with ``requires_grad`` (frozen ones get no state, no clipping)."""
+        return [p for p in self.model.parameters() if p.requires_grad]
+
 
 def check_checkpoint(path: Path, vision: bool) -> Any:
     """The config of the checkpoint at ``path``; an error naming what is missing if it cannot be used.
@@ -388,6 +392,12 @@ def response_logprobs(
 
 def _logits_at(model: Any, lo: int, hi: int) -> dict[str, Any]:
     """The keyword that makes ``model`` compute logits at positions ``lo:hi`` only, where it has one."""
-    if "logits_to_keep" not in inspect.signature(model.forward).parameters:
+    kind = type(model)
+    if kind not in _KEEPS_LOGITS:  # asked once per model class, not on every step
+        _KEEPS_LOGITS[kind] = "logits_to_keep" in inspect.signature(model.forward).parameters
+    if not _KEEPS_LOGITS[kind]:
         return {}
     return {"logits_to_keep": torch.arange(lo, hi, device=model.device)}
+
+
+_KEEPS_LOGITS: dict[type, bool] = {}

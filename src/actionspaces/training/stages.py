@@ -238,9 +238,8 @@ def train_stage(
         policy, start = parent.copy(), 0
     else:
         policy, start = replace(resumed.policy, constraint=parent.constraint), resumed.progress["iteration"]
-    # frozen weights (requires_grad False) stay out of the optimizer: no state, no decay, no update
-    trainable = [p for p in policy.model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
+    # frozen weights stay out of the optimizer: no state, no decay, no update
+    optimizer = torch.optim.AdamW(policy.trainable_parameters(), lr=lr, weight_decay=weight_decay)
     if resumed is not None and resumed.optimizer_state is not None:
         optimizer.load_state_dict(resumed.optimizer_state)
     run.forget(stage, start)

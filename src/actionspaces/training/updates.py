@@ -34,10 +34,6 @@ from .stages import Step
 __all__ = ["Demonstration", "grpo_update", "sft_step"]
 
 
-def _trained(policy: Policy) -> list[torch.nn.Parameter]:
-    return [p for p in policy.model.parameters() if p.requires_grad]
-
-
 @dataclass(frozen=True, eq=False)
 class Demonstration:
     """One supervised example: what the model saw (text, and the frame a vision policy sees) and the answer."""
@@ -76,7 +72,7 @@ def sft_step(examples: Sequence[Demonstration], *, steps: int, batch: int, max_g
             loss = -(logp * mask).sum() / mask.sum()
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
-            torch.nn.utils.clip_grad_norm_(_trained(policy), max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), max_grad_norm)
             optimizer.step()
             losses.append(loss.item())
         return {"loss": float(np.mean(losses))}
@@ -155,7 +151,7 @@ def grpo_update(
         )  # fmt: skip
         optimizer.zero_grad()
         loss.backward()  # type: ignore[no-untyped-call]
-        torch.nn.utils.clip_grad_norm_(_trained(policy), max_grad_norm)
+        torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), max_grad_norm)
         optimizer.step()
         for key in ("pg_loss", "kl", "clip_frac"):
             if key in metrics:
