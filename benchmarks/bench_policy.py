@@ -1,15 +1,20 @@
 """The library's policy on a pretrained model beside plain Hugging Face, in one run, as ratios.
 
-Two rows, each measured on the same prompts (CraftWorld observations in the model's chat template) and
-the same responses (the expert's answers):
+Each row is measured on the same prompts (CraftWorld observations in the model's chat template) and the
+same responses (the expert's answers), with the top ``--top-layers`` decoder layers trained
+(``train_top_layers``); tokens/s counts every token of the batch (prompt and response):
 
-* **scoring step** (what SFT and GRPO do every step): ``response_logprobs``, its loss and the backward pass,
-  against a plain Hugging Face loss step (``model(input_ids, labels=...)``, prompt labels -100), both
-  with the same trainable parameters; tokens/s counts every token of the batch (prompt and response).
+* **scoring step, first sight** (an SFT step on examples not seen before): ``response_logprobs``, its
+  loss and the backward pass, against a plain Hugging Face loss step (``model(input_ids, labels=...)``,
+  prompt labels -100).
+* **scoring step, seen before** (SFT draws each example several times): the same with a
+  ``FrozenPrefix`` that already holds the batch's bottom states, so only the top layers run.
+* **GRPO scoring** (old, new and reference log-probs of one batch, and the backward pass): the library's
+  three passes sharing one ``FrozenPrefix`` against three plain Hugging Face passes.
 * **sampling**: ``actionspaces.training.policy.sample`` against ``model.generate`` with the same options;
   new tokens/s.
 
-    python benchmarks/bench_policy.py [--model smollm2-135m-instruct] [--batch 8] [--repeats 5] [--top-layers 4]
+    python benchmarks/bench_policy.py [--model smollm2-135m-instruct] [--batch 8] [--repeats 5] [--top-layers 8]
 
 Run it alone: a 135M model fills both cores.
 """
@@ -25,7 +30,7 @@ import torch
 from actionspaces.envs.craftworld import label_step, record_expert
 from actionspaces.envs.craftworld.tasks import tasks
 from actionspaces.training import set_torch_threads
-from actionspaces.training.policy import Policy, response_logprobs, sample
+from actionspaces.training.policy import FrozenPrefix, Policy, response_logprobs, sample, train_top_layers
 from actionspaces.training.pretrained import load_pretrained
 
 
@@ -42,20 +47,12 @@ def examples(n: int) -> list[tuple[str, str]]:
     return pairs
 
 
-def train_top(policy: Policy, layers: int) -> list[torch.nn.Parameter]:
-    """Only the top ``layers`` decoder layers trainable (what a 2-core fine-tuning can afford)."""
-    for p in policy.model.parameters():
-        p.requires_grad_(False)
-    for layer in policy.model.model.layers[-layers:]:
-        for p in layer.parameters():
-            p.requires_grad_(True)
-    return [p for p in policy.model.parameters() if p.requires_grad]
-
-
-def library_step(policy: Policy, batch: list[tuple[str, str]], optimizer: torch.optim.Optimizer) -> int:
+def library_step(
+    policy: Policy, batch: list[tuple[str, str]], optimizer: torch.optim.Optimizer, frozen: FrozenPrefix | None = None
+) -> int:
     prompts = policy.encode_prompts([policy.prompt(o) for o, _ in batch])
     responses = [[*r, policy.tokenizer.eos_token_id] for r in policy.encode([a for _, a in batch])]
-    logp, mask = response_logprobs(policy, prompts, responses)
+    logp, mask = response_logprobs(policy, prompts, responses, frozen=frozen)
     loss = -(logp * mask).sum() / mask.sum()
     optimizer.zero_grad()
     loss.backward()
@@ -63,7 +60,32 @@ def library_step(policy: Policy, batch: list[tuple[str, str]], optimizer: torch.
     return sum(len(p.ids) + len(r) for p, r in zip(prompts, responses, strict=True))
 
 
-def plain_step(policy: Policy, batch: list[tuple[str, str]], optimizer: torch.optim.Optimizer) -> int:
+def library_grpo(policy: Policy, reference: Policy, batch: list[tuple[str, str]]) -> int:
+    """Old and reference log-probs without gradients, new ones with: one ``FrozenPrefix`` for the three."""
+    prompts = policy.encode_prompts([policy.prompt(o) for o, _ in batch])
+    responses = [[*r, policy.tokenizer.eos_token_id] for r in policy.encode([a for _, a in batch])]
+    frozen = FrozenPrefix()
+    with torch.no_grad():
+        old, _ = response_logprobs(policy, prompts, responses, frozen=frozen)
+        ref, _ = response_logprobs(reference, prompts, responses, frozen=frozen)
+    logp, mask = response_logprobs(policy, prompts, responses, frozen=frozen)
+    ((logp - old).exp() * mask + (ref - logp) * mask).sum().backward()
+    return sum(len(p.ids) + len(r) for p, r in zip(prompts, responses, strict=True))
+
+
+def plain_grpo(policy: Policy, reference: Policy, batch: list[tuple[str, str]]) -> int:
+    """The same three passes through plain Hugging Face calls (the whole model each time)."""
+    ids, attention, _ = plain_batch(policy, batch)
+    with torch.no_grad():
+        old = policy.model(input_ids=ids, attention_mask=attention).logits.log_softmax(-1)
+        ref = reference.model(input_ids=ids, attention_mask=attention).logits.log_softmax(-1)
+    logp = policy.model(input_ids=ids, attention_mask=attention).logits.log_softmax(-1)
+    ((logp - old).exp().mean() + (ref - logp).mean()).backward()
+    return int(attention.sum())
+
+
+def plain_batch(policy: Policy, batch: list[tuple[str, str]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Input ids, attention mask and labels (prompt -100) of ``batch``, right-padded, as a plain loop builds them."""
     tok = policy.tokenizer
     prompts = [tok(policy.prompt(o).text, add_special_tokens=False)["input_ids"] for o, _ in batch]
     answers = [[*tok(a, add_special_tokens=False)["input_ids"], tok.eos_token_id] for _, a in batch]
@@ -75,11 +97,16 @@ def plain_step(policy: Policy, batch: list[tuple[str, str]], optimizer: torch.op
         ids[i, : len(p) + len(a)] = torch.tensor(p + a)
         labels[i, len(p) : len(p) + len(a)] = torch.tensor(a)
         attention[i, : len(p) + len(a)] = 1
+    return ids, attention, labels
+
+
+def plain_step(policy: Policy, batch: list[tuple[str, str]], optimizer: torch.optim.Optimizer) -> int:
+    ids, attention, labels = plain_batch(policy, batch)
     loss = policy.model(input_ids=ids, attention_mask=attention, labels=labels).loss
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    return sum(len(p) + len(a) for p, a in zip(prompts, answers, strict=True))
+    return int(attention.sum())
 
 
 def plain_generate(policy: Policy, observations: list[str], max_new_tokens: int) -> int:
@@ -113,7 +140,7 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m-instruct", help="a pretrained name or a checkpoint path")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--top-layers", type=int, default=4, help="decoder layers trained in the scoring step")
+    parser.add_argument("--top-layers", type=int, default=8, help="decoder layers trained (train_top_layers)")
     parser.add_argument("--max-new-tokens", type=int, default=24)
     args = parser.parse_args()
     set_torch_threads(None)
@@ -125,25 +152,38 @@ def main() -> None:
     rng = np.random.default_rng(0)
     batches = [[data[i] for i in rng.choice(len(data), args.batch, replace=False)] for _ in range(args.repeats)]
     observations = [o for o, _ in batches[0]]
-    trainable = train_top(policy, args.top_layers)
-    optimizer = torch.optim.AdamW(trainable, lr=1e-6)
+    train_top_layers(policy, args.top_layers)
+    optimizer = torch.optim.AdamW(policy.trainable_parameters(), lr=1e-6)
     policy.model.train()
     rows = {}
-    rows["scoring step (tokens/s)"] = timed(
+    rows["scoring step, first sight"] = timed(
         [lambda r: library_step(policy, batches[r], optimizer), lambda r: plain_step(policy, batches[r], optimizer)],
+        args.repeats,
+    )
+    seen = FrozenPrefix()
+    for batch in batches:  # SFT's later epochs: the bottom states of these examples are already held
+        library_step(policy, batch, optimizer, seen)
+    rows["scoring step, seen before"] = timed(
+        [lambda r: library_step(policy, batches[r], optimizer, seen),
+         lambda r: plain_step(policy, batches[r], optimizer)],
+        args.repeats,
+    )  # fmt: skip
+    reference = policy.copy()
+    rows["GRPO scoring (3 passes)"] = timed(
+        [lambda r: library_grpo(policy, reference, batches[r]), lambda r: plain_grpo(policy, reference, batches[r])],
         args.repeats,
     )
     policy.model.eval()
     prompts = [policy.prompt(o) for o in observations]
     eos, new = policy.tokenizer.eos_token_id, args.max_new_tokens  # counted as generate's: no EOS, no padding
     with torch.no_grad():
-        rows["sampling (new tokens/s)"] = timed(
+        rows["sampling (new tok/s)"] = timed(
             [lambda _: sum(t != eos for r in sample(policy, prompts, 1.0, max_new_tokens=new) for t in r),
              lambda _: plain_generate(policy, observations, new)],
             args.repeats,
         )  # fmt: skip
     print(f"model {args.model}, batch {args.batch}, top {args.top_layers} layers trained, best of {args.repeats}")
-    print(f"{'row':<26} {'library':>10} {'plain HF':>10} {'ratio':>7}")
+    print(f"{'row (tokens/s)':<26} {'library':>10} {'plain HF':>10} {'ratio':>7}")
     for name, (lib, ref) in rows.items():
         print(f"{name:<26} {lib:>10.1f} {ref:>10.1f} {lib / ref:>6.2f}x")
 

@@ -23,11 +23,12 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -43,6 +44,7 @@ __all__ = [
     "SPECIAL_TOKENS",
     "VISION_MODELS",
     "Encoded",
+    "FrozenPrefix",
     "Policy",
     "Prompt",
     "check_checkpoint",
@@ -51,6 +53,7 @@ __all__ = [
     "response_logprobs",
     "sample",
     "spelled_out",
+    "train_top_layers",
 ]
 
 #: The special tokens the action spaces write as single tokens (Qwen2's own names).
@@ -167,12 +170,62 @@ class Policy:
             self.images.save_pretrained(directory)
 
     def copy(self) -> Policy:
-        """The same policy with its own copy of the model (for a stage that trains from a frozen parent)."""
-        return replace(self, model=copy.deepcopy(self.model))
+        """The same policy with its own copy of the trainable weights (for a stage that trains from a frozen parent).
+
+        Frozen parameters (``requires_grad=False``, e.g. all but the top layers after
+        :func:`train_top_layers`) are shared, not copied: a stage's policy and its KL reference hold one
+        frozen base between them. Unfreezing a shared parameter afterwards unfreezes it in every copy.
+        """
+        frozen = {id(p): p for p in self.model.parameters() if not p.requires_grad}
+        return replace(self, model=copy.deepcopy(self.model, memo=frozen))
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         """The parameters a step updates: those with ``requires_grad`` (frozen ones get no state, no clipping)."""
         return [p for p in self.model.parameters() if p.requires_grad]
+
+
+#: The config attribute that records :func:`train_top_layers`, so that a reloaded checkpoint trains the same way.
+TOP_LAYERS_ATTRIBUTE = "actionspaces_train_top_layers"
+
+
+def train_top_layers(policy: Policy, layers: int | None) -> Policy:
+    """Train only the top ``layers`` decoder layers and the final norm; freeze the rest (``None``: train all).
+
+    On two CPU cores this is the fine-tuning that fits a 135M model: the frozen layers' forward pass needs
+    no autograd graph and their gradients are never computed (docs/training.md has the measurement against
+    LoRA). The embeddings (tied to the output head in SmolLM2) stay frozen, new tokens included: they start
+    at their spelled-out meaning (:func:`init_token_embeddings`). The choice is recorded in the model's
+    config, so :func:`load_policy` applies it again to a saved checkpoint, and :meth:`Policy.copy` shares
+    the frozen weights.
+
+    Examples:
+        >>> from actionspaces.training.tiny import build_tiny_policy
+        >>> policy = build_tiny_policy(["task: mine"] * 20, hidden_size=16, layers=3, heads=2)
+        >>> trained = train_top_layers(policy, 1).trainable_parameters()
+        >>> sum(p.numel() for p in trained) < sum(p.numel() for p in policy.model.parameters())
+        True
+
+    Raises:
+        ValueError: ``layers`` is not between 1 and the model's number of decoder layers, or the model has
+            no ``get_decoder().layers``.
+    """
+    model = policy.model
+    if layers is None:
+        model.requires_grad_(True)
+        setattr(model.config, TOP_LAYERS_ATTRIBUTE, None)
+        return policy
+    decoder = model.get_decoder()
+    stack = getattr(decoder, "layers", None)
+    if not isinstance(stack, torch.nn.ModuleList):
+        raise ValueError(f"{type(model).__name__} has no decoder layer list (get_decoder().layers) to train the top of")
+    if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= len(stack):
+        raise ValueError(f"layers must be an integer from 1 to {len(stack)} (the decoder's layers), got {layers!r}")
+    model.requires_grad_(False)
+    for module in [*stack[len(stack) - layers :], getattr(decoder, "norm", None)]:
+        if module is not None:
+            module.requires_grad_(True)
+    setattr(model.config, TOP_LAYERS_ATTRIBUTE, layers)
+    return policy
 
 
 def check_checkpoint(path: Path, vision: bool) -> Any:
@@ -247,7 +300,8 @@ def load_policy(
     Missing special tokens (:data:`SPECIAL_TOKENS`, the grounding markers, and ``extra_tokens``, e.g. the
     latent codes ``<|latent_N|>``) are added as single tokens and the embeddings resized, so a stock
     checkpoint can write every space. Their embeddings start at the mean of their spelled-out pieces
-    (:func:`init_token_embeddings`; ``new_tokens="random"`` keeps transformers' draw instead). With
+    (:func:`init_token_embeddings`; ``new_tokens="random"`` keeps transformers' draw instead). A checkpoint
+    saved after :func:`train_top_layers` comes back with the same layers frozen. With
     ``vision`` the checkpoint must be a Qwen2-VL with its image processor (``preprocessor_config.json``).
 
     Raises:
@@ -280,6 +334,8 @@ def load_policy(
     policy = Policy(model, tokenizer, device, images=images)
     if missing and new_tokens == "spelled":
         init_token_embeddings(policy, missing)
+    if (top := getattr(config, TOP_LAYERS_ATTRIBUTE, None)) is not None:
+        train_top_layers(policy, top)  # a checkpoint trained that way is trained on that way
     policy.model.to(device)
     return policy
 
@@ -356,13 +412,16 @@ def response_logprobs(
     prompts: Sequence[Encoded],
     responses: Sequence[list[int]],
     response_masks: torch.Tensor | None = None,
+    frozen: FrozenPrefix | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token log-probs of each response given its prompt under ``policy``, ``(B, T)``, and the response mask.
 
     Responses are scored under the distribution they were sampled from: without the unwritable tokens and,
     with ``response_masks`` (the grammar's packed masks before each response token,
     ``GrammarConstraint.replay_masks``), masked by the grammar and renormalised. Log-probs outside the
-    response mask are 0 (a prompt's image tokens are unwritable, so their own log-probs are -inf).
+    response mask are 0 (a prompt's image tokens are unwritable, so their own log-probs are -inf). With
+    ``frozen`` (a policy trained on its top layers only), the frozen bottom runs once per row and only the
+    top layers run here: the same log-probs, for a fraction of the work when rows are scored again.
     """
     device = policy.device
     rows = [p.ids + r for p, r in zip(prompts, responses, strict=True)]
@@ -374,7 +433,13 @@ def response_logprobs(
     # The vocabulary logits only where a response token is predicted: the positions from the shortest
     # prompt's end to the longest row's, not the prompts' (for a 49k vocabulary, most of the pass).
     lo, hi = min(len(p.ids) for p in prompts) - 1, max(map(len, rows)) - 1
-    logits = policy.model(**inputs, **_logits_at(policy.model, lo, hi)).logits
+    if frozen is not None and frozen.serves(policy, inputs):
+        states = frozen.states(policy, rows, inputs["attention_mask"])
+        with frozen.top_only(policy.model):
+            logits = policy.model(inputs_embeds=states, attention_mask=inputs["attention_mask"],
+                                  **_logits_at(policy.model, lo, hi)).logits  # fmt: skip
+    else:
+        logits = policy.model(**inputs, **_logits_at(policy.model, lo, hi)).logits
     logits = logits[:, lo:hi] if logits.shape[1] == width else logits
     if policy.unwritable:
         logits = logits.index_fill(-1, torch.tensor(policy.unwritable, device=device), -math.inf)
@@ -401,3 +466,109 @@ def _logits_at(model: Any, lo: int, hi: int) -> dict[str, Any]:
 
 
 _KEEPS_LOGITS: dict[type, bool] = {}
+
+
+class _CapturedError(Exception):
+    """Raised by the hook that captures the states entering the first trained layer: the rest need not run."""
+
+
+class FrozenPrefix:
+    """The hidden states entering a policy's first trained decoder layer, computed once per token row.
+
+    After :func:`train_top_layers`, everything below the top layers is frozen, so the states it hands the
+    top layers depend on the row's tokens alone. SFT draws the same demonstrations again and again, and a
+    GRPO update scores each rollout three times (old, new and reference log-probs): with a
+    ``FrozenPrefix`` the bottom runs once per row and each later pass runs the top layers only. Rows are
+    right-padded, so a row's states do not depend on its batch. The states are kept on the CPU as long as
+    this object lives (one per SFT stage, one per update).
+
+    It serves a policy only if that policy trains its top layers (the config records how many), sees no
+    frames, and has the frozen bottom the states were first computed with (shared weights: a
+    :meth:`Policy.copy` or the KL reference of the same stage); otherwise :func:`response_logprobs` runs
+    the whole model.
+
+    Examples:
+        >>> from actionspaces.training.tiny import build_tiny_policy
+        >>> policy = train_top_layers(build_tiny_policy(["task: mine"] * 20, hidden_size=16, layers=2, heads=2), 1)
+        >>> prompts, responses = policy.encode_prompts([policy.prompt("task: mine")]), [policy.encode(["mine"])[0]]
+        >>> plain, _ = response_logprobs(policy, prompts, responses)
+        >>> cached, _ = response_logprobs(policy, prompts, responses, frozen=FrozenPrefix())
+        >>> torch.allclose(plain, cached, atol=1e-5)
+        True
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, ...], torch.Tensor] = {}
+        self._bottom: tuple[int, ...] | None = None  # the storage of the frozen weights the states came from
+
+    @staticmethod
+    def _split(model: Any) -> tuple[Any, int] | None:
+        """The model's decoder and how many of its layers are frozen below the trained top, if it is so trained."""
+        top = getattr(model.config, TOP_LAYERS_ATTRIBUTE, None)
+        if not isinstance(top, int):
+            return None
+        decoder = model.get_decoder()
+        return decoder, len(decoder.layers) - top
+
+    def serves(self, policy: Policy, inputs: dict[str, torch.Tensor]) -> bool:
+        """Whether the cached path computes ``policy``'s log-probs for these inputs (see the class)."""
+        split = self._split(policy.model)
+        if split is None or "pixel_values" in inputs or split[1] == 0:
+            return False
+        decoder, bottom = split
+        below = [*decoder.get_input_embeddings().parameters(), *decoder.layers[:bottom].parameters()]
+        if any(p.requires_grad for p in below):
+            return False
+        weights = tuple(p.data_ptr() for p in below)
+        if self._bottom is None:
+            self._bottom = weights
+        return weights == self._bottom
+
+    @staticmethod
+    @contextlib.contextmanager
+    def top_only(model: Any) -> Iterator[None]:
+        """Within the block, ``model``'s decoder holds only its trained layers (it then reads ``inputs_embeds``)."""
+        decoder, bottom = cast(tuple[Any, int], FrozenPrefix._split(model))
+        layers = decoder.layers
+        decoder.layers = torch.nn.ModuleList(layers[bottom:])
+        try:
+            yield
+        finally:
+            decoder.layers = layers
+
+    def states(self, policy: Policy, rows: Sequence[Sequence[int]], attention: torch.Tensor) -> torch.Tensor:
+        """The states entering the first trained layer for each row, right-padded with zeros, ``(B, T, hidden)``."""
+        missing = list(dict.fromkeys(tuple(r) for r in rows if tuple(r) not in self._rows))
+        if missing:
+            self._compute(policy, missing)
+        width = attention.shape[1]
+        out = torch.zeros(len(rows), width, self._rows[tuple(rows[0])].shape[-1])
+        for i, row in enumerate(rows):
+            out[i, : len(row)] = self._rows[tuple(row)]
+        return out.to(policy.device)
+
+    def _compute(self, policy: Policy, rows: list[tuple[int, ...]]) -> None:
+        model = policy.model
+        decoder, bottom = cast(tuple[Any, int], self._split(model))
+        captured: list[torch.Tensor] = []
+
+        def capture(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            captured.append(args[0] if args else kwargs["hidden_states"])
+            raise _CapturedError
+
+        empty = Encoded([])
+        handle = decoder.layers[bottom].register_forward_pre_hook(capture, with_kwargs=True)
+        training = model.training
+        model.eval()
+        try:
+            for start in range(0, len(rows), 16):
+                chunk = rows[start : start + 16]
+                inputs = _model_inputs(policy, chunk, [empty] * len(chunk), left=False)
+                with torch.no_grad(), contextlib.suppress(_CapturedError):
+                    model(**inputs, use_cache=False)
+                states = captured.pop().detach().cpu()
+                for k, row in enumerate(chunk):
+                    self._rows[row] = states[k, : len(row)].clone()
+        finally:
+            handle.remove()
+            model.train(training)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..grpo import policy_loss
-from .policy import Encoded, Policy, Prompt, response_logprobs
+from .policy import Encoded, FrozenPrefix, Policy, Prompt, response_logprobs
 from .stages import Step
 
 __all__ = ["Demonstration", "grpo_update", "sft_step"]
@@ -58,6 +58,7 @@ def sft_step(examples: Sequence[Demonstration], *, steps: int, batch: int, max_g
     if steps < 1 or batch < 1:
         raise ValueError(f"steps and batch must be >= 1, got {steps} and {batch}")
     encoded: list[tuple[Encoded, list[int]]] = []
+    frozen = FrozenPrefix()  # a top-layers policy runs its frozen bottom once per example
 
     def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, reference: Policy | None) -> dict[str, float]:
         if not encoded:
@@ -68,7 +69,7 @@ def sft_step(examples: Sequence[Demonstration], *, steps: int, batch: int, max_g
         losses = []
         for _ in range(steps):
             drawn = [encoded[i] for i in np.random.randint(len(encoded), size=batch)]
-            logp, mask = response_logprobs(policy, [p for p, _ in drawn], [r for _, r in drawn])
+            logp, mask = response_logprobs(policy, [p for p, _ in drawn], [r for _, r in drawn], frozen=frozen)
             loss = -(logp * mask).sum() / mask.sum()
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
@@ -131,19 +132,20 @@ def grpo_update(
     # the grammar's masks before each response token, replayed once for the old, new and reference passes
     replayed = policy.constraint.replay_masks(responses) if policy.constraint is not None else None
     masks = [replayed[torch.as_tensor(b)] if replayed is not None else None for b in batches]
+    frozen = FrozenPrefix()  # a top-layers policy (and a reference sharing its bottom) runs the bottom once
     with torch.no_grad():
         policy.model.eval()
         old = [response_logprobs(policy, [prompt_ids[i] for i in b], [responses[i] for i in b],
-                                 m)[0] for b, m in zip(batches, masks, strict=True)]  # fmt: skip
+                                 m, frozen)[0] for b, m in zip(batches, masks, strict=True)]  # fmt: skip
     policy.model.train()
     totals: dict[str, float] = defaultdict(float)
     for b, old_logp, m in zip(batches, old, masks, strict=True):
         p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
-        logp, mask = response_logprobs(policy, p, r, m)
+        logp, mask = response_logprobs(policy, p, r, m, frozen)
         ref_logp = None
         if reference is not None and kl_coef > 0:
             with torch.no_grad():
-                ref_logp = response_logprobs(reference, p, r, m)[0]
+                ref_logp = response_logprobs(reference, p, r, m, frozen)[0]
         loss, metrics = policy_loss(
             logp, old_logp, advantages[b].to(policy.device), mask,
             clip_low=clip, dual_clip=dual_clip, ref_logp=ref_logp, beta=kl_coef if ref_logp is not None else 0.0,
