@@ -1,6 +1,7 @@
 """The custom-space example (docs/custom-space.md) runs, and a space with its own grammar file behaves."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,43 @@ def test_a_missing_grammar_file_is_named(tmp_path):
 def test_equivalent_refuses_what_is_not_a_canonical_action():
     with pytest.raises(TypeError, match="predicted must be a CanonicalAction"):
         equivalent("Action: move(0, 0)", CanonicalAction())
+
+
+def test_a_sixth_space_declared_in_one_file_reaches_every_layer():
+    """Registered from the example's one declaration, with no other file edited: the parser, the command
+    line, the chain's generation grammar, TextActionEnv (through its own controller) and the evaluation."""
+    llguidance = pytest.importorskip("llguidance")
+    from typer.testing import CliRunner
+
+    import actionspaces as asp
+    from actionspaces.cli import app
+    from actionspaces.decoding import generation_grammar
+    from actionspaces.envs import CraftWorld, TextActionEnv
+    from actionspaces.evaluation import Answer, play, summarize
+    from actionspaces.registry import register_space, registered_controllers, unregister_space
+
+    example = load_example()
+    register_space(example.HOTBAR_ENTRY)
+    try:
+        assert asp.parse("Hotbar: 4").executable.action == example.HotbarAction(slot=4)
+        out = CliRunner().invoke(app, ["parse", "Hotbar: 4", "--json"])
+        assert out.exit_code == 0 and '"hotbar"' in out.stdout, out.stdout
+        # the chain's generation grammar offers the new level, and writes it as its parser reads it
+        grammar = generation_grammar("chain", single=True)
+        assert '"Hotbar: " hotbar' in grammar.splitlines()[0]
+        spelled = re.sub(r"<\|[A-Za-z0-9_]+\|>", lambda m: f'"{m.group(0)}"', grammar)
+        tokenizer = llguidance.LLTokenizer("byte")
+        matcher = llguidance.LLMatcher(tokenizer, llguidance.grammar_from("lark", spelled))
+        assert matcher.consume_tokens(tokenizer.tokenize_bytes(b"Hotbar: 7")) and matcher.is_accepting()
+        # an env executes it through the registered controller, unasked
+        assert type(registered_controllers(["hotbar"])["hotbar"]).__name__ == "HotbarController"
+        env = TextActionEnv(CraftWorld("mine_block:oak_log", max_ticks=50), max_calls=3)
+        assert "hotbar" in env.controllers
+        episodes = play([env], [("mine_block:oak_log", 0)], lambda obs: [Answer("Hotbar: 2", 3) for _ in obs])
+        assert [t.space for t in episodes[0].turns] == ["hotbar"] * 3
+        # and the evaluation counts its share of calls
+        summary = summarize(episodes, splits={"mine_block:oak_log": "ID"}, categories={"mine_block:oak_log": "mine"})
+        assert summary["ID/all"]["shares"]["hotbar"] == 1.0
+    finally:
+        unregister_space("hotbar")
+    assert "hotbar" not in asp.ChainSpace().spaces

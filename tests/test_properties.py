@@ -1,4 +1,4 @@
-"""Properties every space must have: parse(render(a)) == a, and any string gives an action or a ParseError."""
+"""Properties of the parsers on any text: an action or a ParseError, never a crash; chains round-trip."""
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -23,15 +23,7 @@ GRAMMAR_SOUP = st.lists(FRAGMENTS, max_size=25).map("".join)
 ANY_TEXT = st.one_of(st.text(max_size=200), GRAMMAR_SOUP)
 
 
-@settings(max_examples=300, deadline=None)
-@given(seed=SEEDS)
-def test_parse_render_round_trip(seed):
-    for space in ALL_SPACES:
-        action = space.sample(np.random.default_rng(seed))
-        assert space.contains(action)
-        text = space.render(action)
-        assert space.parse(text) == action, text
-        assert space.parse(space.render_body(action)) == action
+# parse(render(a)) == a for every space: check_space's round_trip property (tests/spaces/test_contract.py)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -121,4 +121,7 @@ def test_chain_space_is_a_composite_action_space():
 def test_hooks_are_public_and_declared_on_action_space():
     for hook in ("transformer", "build", "fast_parse", "generation_rules"):
         assert hasattr(ActionSpace, hook)
-    assert RawSpace().generation_rules() is None  # built-in grammars live in actionspaces.decoding
+    # the built-ins declare their generation grammars through the same public hook as a custom space
+    for entry in registry.registered_spaces():
+        rules = entry.create().generation_rules()
+        assert isinstance(rules, str) and rules.startswith(f"{entry.name}:"), entry.name

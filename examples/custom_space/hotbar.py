@@ -1,8 +1,10 @@
 """A complete custom action space: ``Hotbar: 3`` selects hotbar slot 3 on the next tick.
 
-Everything the library does with its five built-in spaces works with this one: parsing with positioned
-errors, rendering, the canonical MineRL action (so the action-space-independent reward and
-``equivalent`` compare it with any other space), chains, and grammar-constrained decoding.
+Everything the library does with its five built-in spaces works with this one, declared in this file
+alone (and its grammar, ``hotbar.lark``): parsing with positioned errors, rendering, the canonical MineRL
+action (so the action-space-independent reward and ``equivalent`` compare it with any other space),
+chains, grammar-constrained decoding, the contract checker, and, once registered with its controller,
+``asp.parse``, the ``actionspaces`` command, ``TextActionEnv`` and the evaluation's space shares.
 Run ``python examples/custom_space/hotbar.py``; ``docs/custom-space.md`` walks through it.
 """
 
@@ -17,9 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import actionspaces as asp
 from actionspaces import CanonicalAction, ChainSpace, ParseError, RawSpace, ViewState, equivalent
+from actionspaces.controllers import Controller
 from actionspaces.decoding import generation_grammar
-from actionspaces.registry import SpaceEntry, register_space
+from actionspaces.registry import SpaceEntry, register_space, unregister_space
 from actionspaces.space import ActionSpace, SemanticError, as_generator
+from actionspaces.state import ControlState
+from actionspaces.testing import check_space
 
 
 class HotbarAction(BaseModel):
@@ -69,6 +74,22 @@ class HotbarSpace(ActionSpace[HotbarAction]):
         return "hotbar: /[1-9]/"
 
 
+class HotbarController(Controller[HotbarAction]):
+    """Executes a hotbar action in an env: one tick holding the slot's button."""
+
+    space = "hotbar"
+
+    def start(self, action: HotbarAction, state: ControlState) -> None:
+        self._tick = HotbarSpace().canonicalize(action)
+
+    def step(self, state: ControlState) -> tuple[CanonicalAction, bool]:
+        return self._tick, True
+
+
+#: The space's one declaration: the registry reads its name, prefix, ranks and default controller from here.
+HOTBAR_ENTRY = SpaceEntry(HotbarSpace, execution_rank=5, text_order=35, controller=HotbarController)
+
+
 def main() -> None:
     space = HotbarSpace()
     # parse, with or without the prefix; render back
@@ -92,12 +113,24 @@ def main() -> None:
     # constrained decoding: its generation grammar joins the chain's
     grammar = generation_grammar(chain, spaces=["hotbar", "raw"], single=True)
     assert 'start: "Action: " raw | "Hotbar: " hotbar' in grammar
+    # the contract every space keeps (sample, round trip, fast path, errors, tool calls, generation)
+    print("contract:", ", ".join(check_space(space)))
     # registered, the space reaches asp.parse and the command line, prefixed or in its tag
-    register_space(SpaceEntry(HotbarSpace, execution_rank=5, text_order=35))
-    assert asp.parse("Hotbar: 4").executable.space == "hotbar"
-    tagged = asp.parse("Slot 4 holds the sword. <hotbar>4</hotbar>")
-    assert tagged.ok and tagged.executable.action == HotbarAction(slot=4)
-    print("HotbarSpace: parse, render, errors, g, chains, the registry and the generation grammar all work")
+    register_space(HOTBAR_ENTRY)
+    try:
+        assert asp.parse("Hotbar: 4").executable.space == "hotbar"
+        tagged = asp.parse("Slot 4 holds the sword. <hotbar>4</hotbar>")
+        assert tagged.ok and tagged.executable.action == HotbarAction(slot=4)
+        # an env executes it through its controller, with no controller passed
+        from actionspaces.envs import CraftWorld, TextActionEnv
+
+        env = TextActionEnv(CraftWorld("mine_block:oak_log"))
+        env.reset(seed=0)
+        *_, info = env.step("Hotbar: 2")
+        assert info["space"] == "hotbar" and info["ticks"] == 1
+    finally:
+        unregister_space("hotbar")
+    print("HotbarSpace: parse, render, errors, g, chains, the contract, the registry and an env all work")
 
 
 if __name__ == "__main__":

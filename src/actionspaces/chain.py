@@ -44,7 +44,6 @@ from .canonical import CanonicalAction
 from .errors import CanonicalizeError, ParseError
 from .registry import default_spaces
 from .space import ActionSpace, as_generator, header_pattern
-from .spaces import LanguageSpace
 from .state import ViewState
 
 __all__ = [
@@ -324,13 +323,19 @@ class ChainSpace(ActionSpace[Chain]):
         # the literal "<" first and a case-insensitive group after it: the scan jumps from "<" to "<"
         self._tag = re.compile(rf"<(?:(?P<close>/?)(?P<tag>(?i:{tag_words}))>|(?P<rt>{reserved}))")
         self._text_order = registry.text_order(names)
+        self._bare = {name: self._entry_field(name, "bare", True) for name in names}
 
     @staticmethod
-    def _tag_of(name: str) -> str:
+    def _entry_field(name: str, field: str, unregistered: Any) -> Any:
+        """A registered space's ``SpaceEntry`` field; ``unregistered`` for a space the registry does not know."""
         try:
-            return registry.space_entry(name).tag
+            return getattr(registry.space_entry(name), field)
         except KeyError:
-            return name
+            return unregistered
+
+    @classmethod
+    def _tag_of(cls, name: str) -> str:
+        return str(cls._entry_field(name, "tag", name))
 
     @property
     def prefixes(self) -> tuple[str, ...]:
@@ -562,11 +567,9 @@ class ChainSpace(ActionSpace[Chain]):
         return None
 
     def _parse_bare(self, text: str, start: int, end: int) -> Chain:
-        """No prefix anywhere: accept the body of one space (raw, latent, motion, grounding — never free text)."""
+        """No prefix anywhere: accept the body of one space with a bare form (``SpaceEntry.bare``: never free text)."""
         failures: list[ParseError] = []
-        candidates = (
-            [] if start == end else [n for n in self.execution_order if not isinstance(self.spaces[n], LanguageSpace)]
-        )
+        candidates = [] if start == end else [n for n in self.execution_order if self._bare[n]]
         for name in candidates:
             space = self.spaces[name]
             try:
@@ -634,14 +637,15 @@ class ChainSpace(ActionSpace[Chain]):
         return self.spaces[level.space].canonicalize(level.action, state)
 
     def sample(self, rng: np.random.Generator | int | None = None) -> Chain:
-        """A random valid chain: zero to two high-level levels, then (usually) a raw action, in text order."""
+        """A random valid chain: zero to two higher levels, then (usually) the level executed first, in text order."""
         g = as_generator(rng)
-        high = [n for n in self.spaces if n != "raw"]
+        low = self.execution_order[0]  # raw, in CrossHA's chain
+        high = [n for n in self.spaces if n != low]
         chosen = [
             high[i] for i in sorted(g.choice(len(high), size=min(len(high), int(g.integers(0, 3))), replace=False))
         ]
-        if "raw" in self.spaces and (not chosen or g.random() < 0.8):
-            chosen.append("raw")
+        if not chosen or g.random() < 0.8:
+            chosen.append(low)
         chosen.sort(key=self._text_order.index)
         return self.parse(self.render([self.spaces[n].sample(g) for n in chosen]))
 

@@ -19,8 +19,9 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "default_spaces",
     "execution_order",
     "register_space",
+    "registered_controllers",
     "registered_spaces",
     "registry_version",
     "space_entry",
@@ -54,6 +56,16 @@ class SpaceEntry:
         text_order: where the level stands in a written chain: the lowest first (language is 0, raw 40).
         tag: the XML tag of the reasoning dialect (``<skill>…</skill>``); the space's name by default.
         factory: builds the default instance (the class itself, called without arguments, by default).
+        controller: builds the space's default :class:`~actionspaces.controllers.Controller` (no
+            privileged state), which :class:`~actionspaces.envs.TextActionEnv` and CraftWorld's controller
+            sets use; ``None`` when executing the space needs something only the user has (latent: a
+            codebook; language: a skill policy).
+        bare: whether a response with no prefix may be read as this space's body (free text may not).
+
+    Examples:
+        >>> entry = space_entry("raw")
+        >>> type(entry.controller()).__name__, entry.bare, space_entry("language").bare
+        ('RawController', True, False)
     """
 
     space_type: type[ActionSpace[Any]]
@@ -61,6 +73,8 @@ class SpaceEntry:
     text_order: int
     tag: str = ""
     factory: Callable[[], ActionSpace[Any]] | None = None
+    controller: Callable[[], Any] | None = None
+    bare: bool = True
 
     def __post_init__(self) -> None:
         if not (isinstance(self.space_type, type) and issubclass(self.space_type, ActionSpace)):
@@ -72,6 +86,10 @@ class SpaceEntry:
             object.__setattr__(self, "tag", name)
         if not self.tag.isidentifier():
             raise ValueError(f"the tag of space {name!r} must be an identifier, got {self.tag!r}")
+        if self.controller is not None and not callable(self.controller):
+            raise TypeError(f"the controller of space {name!r} must be a factory (a callable), got {self.controller!r}")
+        if not isinstance(self.bare, bool):
+            raise TypeError(f"bare of space {name!r} must be a bool, got {self.bare!r}")
 
     @property
     def name(self) -> str:
@@ -214,11 +232,33 @@ def _sorted(names: list[str] | None, key: str) -> tuple[str, ...]:
     return tuple(sorted(chosen, key=lambda n: (0, getattr(entries[n], key)) if n in entries else (1, 0)))
 
 
+def registered_controllers(names: Iterable[str] | None = None) -> dict[str, Any]:
+    """A fresh controller of each registered space (of ``names``) that declares one (``SpaceEntry.controller``).
+
+    Examples:
+        >>> sorted(registered_controllers())
+        ['grounding', 'motion', 'raw']
+    """
+    wanted = None if names is None else set(names)
+    return {
+        entry.name: entry.controller()
+        for entry in registered_spaces()
+        if entry.controller is not None and (wanted is None or entry.name in wanted)
+    }
+
+
+def _library_controller(name: str) -> Any:
+    """The library's default controller of a built-in space (imported when first built: no gymnasium on import)."""
+    from .controllers import default_controllers
+
+    return default_controllers()[name]
+
+
 for _entry in (
-    SpaceEntry(RawSpace, execution_rank=0, text_order=40),
-    SpaceEntry(GroundingSpace, execution_rank=30, text_order=10),
-    SpaceEntry(MotionSpace, execution_rank=20, text_order=20),
-    SpaceEntry(LanguageSpace, execution_rank=40, text_order=0, tag="skill"),
+    SpaceEntry(RawSpace, execution_rank=0, text_order=40, controller=partial(_library_controller, "raw")),
+    SpaceEntry(GroundingSpace, execution_rank=30, text_order=10, controller=partial(_library_controller, "grounding")),
+    SpaceEntry(MotionSpace, execution_rank=20, text_order=20, controller=partial(_library_controller, "motion")),
+    SpaceEntry(LanguageSpace, execution_rank=40, text_order=0, tag="skill", bare=False),
     SpaceEntry(LatentSpace, execution_rank=10, text_order=30),
 ):
     register_space(_entry)

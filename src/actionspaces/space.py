@@ -147,9 +147,10 @@ class ActionSpace(ABC, Generic[A]):
     def generation_rules(self) -> str | None:
         """Hook: the constrained-decoding grammar of this space (llguidance Lark rules), or ``None``.
 
-        The entry rule must be named after the space (``name``), the others start with ``<name>_``. The
-        built-in spaces' grammars live in :mod:`actionspaces.decoding`; a custom space returns its own
-        here (see ``examples/custom_space/hotbar.py``).
+        The entry rule must be named after the space (``name``), the others start with ``<name>_``; every
+        string the rules accept must parse with this space (:func:`actionspaces.testing.check_space`
+        checks it on sampled strings). The built-in spaces define theirs here like any custom space
+        (see ``examples/custom_space/hotbar.py``); :mod:`actionspaces.spaces.rules` has helpers.
         """
         return None
 

@@ -14,17 +14,16 @@ Building a grammar needs no llguidance; compiling it against a tokenizer does
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .. import registry
-from ..canonical import BUTTONS
 from ..chain import ChainSpace
 from ..space import ActionSpace
-from ..spaces import GroundingSpace, LanguageSpace, LatentSpace, MotionSpace, RawSpace
-from ..spaces.raw import CLICK_NAMES, KEY_NAMES
+from ..spaces.grounding import GROUNDING_LABEL_MAX_CHARS, GROUNDING_MAX_COMMANDS
+from ..spaces.language import LANGUAGE_MAX_CHARS
+from ..spaces.rules import lark_literal, ordered_subset
 
 __all__ = [
     "GROUNDING_LABEL_MAX_CHARS",
@@ -33,116 +32,11 @@ __all__ = [
     "generation_grammar",
     "special_tokens",
 ]
-#: Most commands in one generated grounding action.
-GROUNDING_MAX_COMMANDS = 3
-#: Most characters in a generated object label (Minecraft 1.16's longest block name has 34).
-GROUNDING_LABEL_MAX_CHARS = 48
-#: Most characters in one generated skill.
-LANGUAGE_MAX_CHARS = 64
-
 _SPECIAL = re.compile(r"<\|[A-Za-z0-9_]+\|>")
 
 
-def _lit(text: str) -> str:
-    """A Lark string literal."""
-    return json.dumps(text)
-
-
-def _ordered_subset(name: str, parts: Sequence[str], sep: str) -> list[str]:
-    """Rules for a non-empty subsequence of ``parts`` in the given order, joined by ``sep``.
-
-    Linear in ``len(parts)``: alternative ``i`` starts at part ``i``; ``<name>_after<i>`` optionally adds
-    part ``i + 1`` and continues, so no part can appear twice and the order is fixed.
-    """
-    last = len(parts) - 1
-    heads = [f"{part} {name}_after{i}" if i < last else part for i, part in enumerate(parts)]
-    rules = [f"{name}: " + " | ".join(heads)]
-    for i in range(last):
-        tail = f" {name}_after{i + 1}" if i + 1 < last else ""
-        rules.append(f"{name}_after{i}: ({sep} {parts[i + 1]})?{tail}")
-    return rules
-
-
-def _raw_rules(space: RawSpace) -> list[str]:
-    # OpenHA's encoder form: move(dx, dy) and press(keys in env order) [and click(...) in button order]
-    keys = [_lit(key) for button in BUTTONS for key, held in KEY_NAMES.items() if held == button]
-    clicks = [_lit(f"click({name})") for button in ("attack", "use", "pickItem") for name, held in CLICK_NAMES.items()
-              if held == button]  # fmt: skip
-    return [
-        'raw: "no_op" | "move(" RAW_INT ", " RAW_INT ") and press(" raw_keys? ")" (" and " raw_clicks)?',
-        *_ordered_subset("raw_keys", keys, '", "'),
-        *_ordered_subset("raw_clicks", clicks, '" and "'),
-        # |v| ≤ 999 mouse units stays inside the ±180° per-tick camera bound (1,200 units)
-        "RAW_INT: /-?(0|[1-9][0-9]{0,2})/",
-    ]
-
-
-def _motion_rules(space: MotionSpace) -> list[str]:
-    # The encoder's order (move, stance, camera, mouse, keyboard); world and GUI wording never mix.
-    common = ['"jump"', '"drop"', '"swap"', "motion_hotbar", "motion_screen"]
-    world = ["motion_move", "motion_stance", "motion_turn", "motion_click", *common]
-    gui = ["motion_move", "motion_stance", "motion_cursor", '"operate gui"', '"choose"', *common]
-    return [
-        'motion: "no_op" | motion_world | motion_gui',
-        *_ordered_subset("motion_world", world, '", "'),
-        *_ordered_subset("motion_gui", gui, '", "'),
-        'motion_move: "move " MOTION_FB (" and move " MOTION_LR)? | "move " MOTION_LR',
-        'motion_stance: "sprint" | "sneak"',
-        'motion_turn: "turn " motion_look',
-        'motion_cursor: "cursor move " motion_look',
-        'motion_look: MOTION_LR (" and " MOTION_UD)? | MOTION_UD',
-        'motion_click: "attack / mine" (" and use / place")? | "use / place"',
-        'motion_hotbar: "switch to hotbar " /[1-9]/',
-        'motion_screen: ("open" | "close") (" inventory" | " gui")',
-        'MOTION_FB: "forward" | "back"',
-        'MOTION_LR: "left" | "right"',
-        'MOTION_UD: "up" | "down"',
-    ]
-
-
-def _grounding_rules(space: GroundingSpace) -> list[str]:
-    return [
-        f'grounding: grounding_command (", " grounding_command)~0..{GROUNDING_MAX_COMMANDS - 1}',
-        'grounding_command: grounding_verb " " grounding_ref? grounding_target | "Explore" | "no-op"',
-        'grounding_verb: "Kill" | "Mine" | "Approach" | "right click" | "move to"',
-        "grounding_ref: <|object_ref_start|> GROUNDING_LABEL <|object_ref_end|>",
-        "grounding_target: <|point_start|> grounding_point <|point_end|>"
-        ' | <|box_start|> grounding_point "," grounding_point <|box_end|>',
-        'grounding_point: "(" GROUNDING_GRID "," GROUNDING_GRID ")"',
-        f"GROUNDING_LABEL: /[a-z][a-z ]{{0,{GROUNDING_LABEL_MAX_CHARS - 2}}}[a-z]/",
-        # the 0..999 grid of the image
-        "GROUNDING_GRID: /(0|[1-9][0-9]{0,2})/",
-    ]
-
-
-def _language_rules(space: LanguageSpace) -> list[str]:
-    # no ':' (a level header inside a chain), no '<' (a chat token): one plain line
-    return [
-        "language: LANGUAGE_TEXT",
-        f"LANGUAGE_TEXT: /[A-Za-z0-9]([A-Za-z0-9 ,.'_-]{{0,{LANGUAGE_MAX_CHARS - 2}}}[A-Za-z0-9.])?/",
-    ]
-
-
-def _latent_rules(space: LatentSpace) -> list[str]:
-    lo, hi = (space.num_codes, space.num_codes) if space.num_codes is not None else (1, space.max_codes)
-    codes = " | ".join(f"<|latent_{i}|>" for i in range(space.codebook_size))
-    return [f"latent: latent_code~{lo}..{hi}", f"latent_code: {codes}"]
-
-
-_BUILDERS: dict[type[ActionSpace[Any]], Callable[[Any], list[str]]] = {
-    RawSpace: _raw_rules,
-    MotionSpace: _motion_rules,
-    GroundingSpace: _grounding_rules,
-    LanguageSpace: _language_rules,
-    LatentSpace: _latent_rules,
-}
-
-
 def _space_rules(space: ActionSpace[Any]) -> list[str]:
-    """The rules of one space; the entry rule is named after the space."""
-    for kind, build in _BUILDERS.items():
-        if isinstance(space, kind):
-            return build(space)
+    """The rules of one space (its :meth:`~actionspaces.ActionSpace.generation_rules`), entry rule named after it."""
     rules = space.generation_rules()
     if rules is None:
         raise TypeError(
@@ -157,7 +51,7 @@ def _space_rules(space: ActionSpace[Any]) -> list[str]:
 
 
 def _level(space: ActionSpace[Any]) -> str:
-    return f"{_lit(space.prefix + ' ')} {space.name}"
+    return f"{lark_literal(space.prefix + ' ')} {space.name}"
 
 
 def _named_space(name: str) -> ActionSpace[Any] | ChainSpace:
@@ -208,7 +102,7 @@ def generation_grammar(
     rules = (
         [f"start: {' | '.join(_level(s) for s in chosen)}"]
         if single
-        else _ordered_subset("start", [_level(s) for s in chosen], _lit("\n"))
+        else ordered_subset("start", [_level(s) for s in chosen], lark_literal("\n"))
     )
     for space in chosen:
         rules += _space_rules(space)
@@ -234,6 +128,7 @@ def special_tokens(grammar: str) -> list[str]:
     """The special tokens a grammar refers to (each must be one token of the tokenizer).
 
     Examples:
+        >>> from actionspaces import LatentSpace
         >>> special_tokens(generation_grammar(LatentSpace(codebook_size=2)))
         ['<|latent_0|>', '<|latent_1|>']
     """

@@ -23,7 +23,7 @@ from ..chain import Chain, ChainSpace
 from ..controllers import Controller, LatentCodebook, default_controllers, execute, state_reader
 from ..errors import ActionSpacesError
 from ..gym_ids import TEXT_MAX_CALLS
-from ..registry import default_spaces
+from ..registry import default_spaces, registered_controllers
 from ..spaces import GroundingSpace, LatentSpace, MotionSpace, RawSpace
 
 __all__ = ["TextActionEnv", "TextActionSpace"]
@@ -149,7 +149,8 @@ class TextActionEnv(gym.Wrapper[dict[str, Any], str, dict[str, Any], Any], gym.u
             chain = ChainSpace(default_spaces(sized))
         self.chain = chain
         spaces = chain.spaces
-        defaults = default_controllers(
+        # every registered space's own controller; the built-ins' sized to this chain's instances
+        defaults = registered_controllers(spaces) | default_controllers(
             raw=_space(spaces, "raw", RawSpace),
             motion=_space(spaces, "motion", MotionSpace),
             grounding=_space(spaces, "grounding", GroundingSpace),

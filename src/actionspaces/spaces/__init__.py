@@ -2,7 +2,7 @@
 
 from .grounding import GroundingAction, GroundingCommand, GroundingSpace, Point
 from .language import LanguageAction, LanguageSpace
-from .latent import ChunkDecoder, LatentAction, LatentSpace
+from .latent import ChunkDecoder, LatentAction, LatentSpace, latent_token
 from .motion import MotionAction, MotionSpace
 from .raw import RawAction, RawSpace
 
@@ -20,4 +20,5 @@ __all__ = [
     "Point",
     "RawAction",
     "RawSpace",
+    "latent_token",
 ]

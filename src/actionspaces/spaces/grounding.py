@@ -20,8 +20,17 @@ from ..canonical import Button, CanonicalAction
 from ..space import DEFAULT_MAX_LENGTH, ActionSpace, SemanticError, as_generator, check_step_deg
 from ..state import GUI_PX_PER_DEGREE, ViewState
 from .raw import format_number
+from .rules import lark_literal
 
-__all__ = ["GroundingAction", "GroundingCommand", "GroundingSpace", "GroundingVerb", "Point"]
+__all__ = [
+    "GROUNDING_LABEL_MAX_CHARS",
+    "GROUNDING_MAX_COMMANDS",
+    "GroundingAction",
+    "GroundingCommand",
+    "GroundingSpace",
+    "GroundingVerb",
+    "Point",
+]
 
 GroundingVerb = Literal["kill", "mine", "approach", "right_click", "left_click", "move_to", "explore", "noop"]
 #: Verbs that need a target point.
@@ -63,6 +72,10 @@ def _verb_of(spelling: str) -> GroundingVerb:
 
 
 GRID = 1000  # points are integers 0..999 of a 1000-step grid over the image
+#: Most commands in one generated grounding action.
+GROUNDING_MAX_COMMANDS = 3
+#: Most characters in a generated object label (Minecraft 1.16's longest block name has 34).
+GROUNDING_LABEL_MAX_CHARS = 48
 
 
 class Point(BaseModel):
@@ -279,6 +292,22 @@ class GroundingSpace(ActionSpace[GroundingAction]):
             if sep is None:
                 return None
             pos = sep.end()
+
+    def generation_rules(self) -> str:
+        """Up to :data:`GROUNDING_MAX_COMMANDS` commands, each verb written as :meth:`render` writes it."""
+        targeted = " | ".join(lark_literal(_VERB_TEXT[v]) for v in _VERB_TEXT if v in TARGETED_VERBS)
+        untargeted = " | ".join(lark_literal(_VERB_TEXT[v]) for v in _VERB_TEXT if v not in TARGETED_VERBS)
+        return "\n".join([
+            f'grounding: grounding_command (", " grounding_command)~0..{GROUNDING_MAX_COMMANDS - 1}',
+            f'grounding_command: grounding_verb " " grounding_ref? grounding_target | {untargeted}',
+            f"grounding_verb: {targeted}",
+            "grounding_ref: <|object_ref_start|> GROUNDING_LABEL <|object_ref_end|>",
+            "grounding_target: <|point_start|> grounding_point <|point_end|>"
+            ' | <|box_start|> grounding_point "," grounding_point <|box_end|>',
+            'grounding_point: "(" GROUNDING_GRID "," GROUNDING_GRID ")"',
+            f"GROUNDING_LABEL: /[a-z][a-z ]{{0,{GROUNDING_LABEL_MAX_CHARS - 2}}}[a-z]/",
+            "GROUNDING_GRID: /(0|[1-9][0-9]{0,2})/",  # the 0..999 grid of the image
+        ])  # fmt: skip
 
     def render_body(self, action: GroundingAction) -> str:
         """Commands joined by ``", "``; ``move_camera`` is written ``move to``."""

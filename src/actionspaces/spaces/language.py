@@ -14,7 +14,10 @@ from ..errors import CanonicalizeError
 from ..space import DEFAULT_MAX_LENGTH, ActionSpace, as_generator
 from ..state import ViewState
 
-__all__ = ["LanguageAction", "LanguageSpace", "SkillResolver"]
+#: Most characters in one generated skill.
+LANGUAGE_MAX_CHARS = 64
+
+__all__ = ["LANGUAGE_MAX_CHARS", "LanguageAction", "LanguageSpace", "SkillResolver"]
 
 #: Turns a skill into its first env tick in a state (a skill controller's first step).
 SkillResolver = Callable[["LanguageAction", ViewState | None], CanonicalAction]
@@ -75,6 +78,13 @@ class LanguageSpace(ActionSpace[LanguageAction]):
         if not text or "\n" in body or "\r" in body:
             return None
         return LanguageAction(text=text)
+
+    def generation_rules(self) -> str:
+        """One plain line of at most :data:`LANGUAGE_MAX_CHARS`: no ``:`` (a level header), no ``<`` (a chat token)."""
+        return "\n".join([
+            "language: LANGUAGE_TEXT",
+            f"LANGUAGE_TEXT: /[A-Za-z0-9]([A-Za-z0-9 ,.'_-]{{0,{LANGUAGE_MAX_CHARS - 2}}}[A-Za-z0-9.])?/",
+        ])  # fmt: skip
 
     def render_body(self, action: LanguageAction) -> str:
         """The skill text itself."""

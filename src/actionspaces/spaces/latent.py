@@ -15,7 +15,18 @@ from ..errors import CanonicalizeError
 from ..space import DEFAULT_MAX_LENGTH, ActionSpace, SemanticError, as_generator
 from ..state import ViewState
 
-__all__ = ["ChunkDecoder", "LatentAction", "LatentSpace"]
+
+def latent_token(code: int) -> str:
+    """The special token that writes latent ``code`` (the one spelling of a code).
+
+    Examples:
+        >>> latent_token(407)
+        '<|latent_407|>'
+    """
+    return f"<|latent_{code}|>"
+
+
+__all__ = ["ChunkDecoder", "LatentAction", "LatentSpace", "latent_token"]
 
 
 class ChunkDecoder(Protocol):
@@ -135,9 +146,15 @@ class LatentSpace(ActionSpace[LatentAction]):
             return None
         return LatentAction(codes=codes)
 
+    def generation_rules(self) -> str:
+        """``num_codes`` codes (or 1 to ``max_codes``), each one of the codebook's special tokens."""
+        lo, hi = (self.num_codes, self.num_codes) if self.num_codes is not None else (1, self.max_codes)
+        codes = " | ".join(latent_token(i) for i in range(self.codebook_size))
+        return f"latent: latent_code~{lo}..{hi}\nlatent_code: {codes}"
+
     def render_body(self, action: LatentAction) -> str:
         """The codes as consecutive special tokens."""
-        return "".join(f"<|latent_{c}|>" for c in action.codes)
+        return "".join(latent_token(c) for c in action.codes)
 
     def canonicalize(self, action: LatentAction, state: ViewState | None = None) -> CanonicalAction:
         """The first tick of the decoded chunk."""

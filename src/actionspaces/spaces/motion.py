@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from ..canonical import HOTBAR, Button, CanonicalAction
 from ..space import DEFAULT_MAX_LENGTH, ActionSpace, SemanticError, as_generator, check_step_deg
 from ..state import ViewState
+from .rules import ordered_subset
 
 __all__ = ["MotionAction", "MotionSpace"]
 
@@ -281,6 +282,28 @@ class MotionSpace(ActionSpace[MotionAction]):
                     return None
                 fields[key] = value
         return MotionAction(**fields, gui=bool(gui))
+
+    def generation_rules(self) -> str:
+        """The encoder's order (move, stance, camera, mouse, keyboard); world and GUI wording never mix."""
+        common = ['"jump"', '"drop"', '"swap"', "motion_hotbar", "motion_screen"]
+        world = ["motion_move", "motion_stance", "motion_turn", "motion_click", *common]
+        gui = ["motion_move", "motion_stance", "motion_cursor", '"operate gui"', '"choose"', *common]
+        return "\n".join([
+            'motion: "no_op" | motion_world | motion_gui',
+            *ordered_subset("motion_world", world, '", "'),
+            *ordered_subset("motion_gui", gui, '", "'),
+            'motion_move: "move " MOTION_FB (" and move " MOTION_LR)? | "move " MOTION_LR',
+            'motion_stance: "sprint" | "sneak"',
+            'motion_turn: "turn " motion_look',
+            'motion_cursor: "cursor move " motion_look',
+            'motion_look: MOTION_LR (" and " MOTION_UD)? | MOTION_UD',
+            'motion_click: "attack / mine" (" and use / place")? | "use / place"',
+            'motion_hotbar: "switch to hotbar " /[1-9]/',
+            'motion_screen: ("open" | "close") (" inventory" | " gui")',
+            'MOTION_FB: "forward" | "back"',
+            'MOTION_LR: "left" | "right"',
+            'MOTION_UD: "up" | "down"',
+        ])  # fmt: skip
 
     def render_body(self, action: MotionAction) -> str:
         """The encoder's wording and order; ``no_op`` when nothing is active."""

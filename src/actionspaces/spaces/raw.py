@@ -19,6 +19,7 @@ from ..camera import OPENHA_CAMERA
 from ..canonical import BUTTONS, CAMERA_LIMIT_DEG, CAMERA_SCALER, HOTBAR, Button, CanonicalAction
 from ..space import ActionSpace, SemanticError, as_generator, did_you_mean
 from ..state import ViewState
+from .rules import lark_literal, ordered_subset
 
 __all__ = ["KEY_NAMES", "RawAction", "RawSpace"]
 
@@ -392,6 +393,22 @@ class RawSpace(ActionSpace[RawAction]):
         if len(held) != len(words):  # a word twice: the grammar words the error
             return None
         return _from_degrees(pitch, yaw, frozenset(held))
+
+    def generation_rules(self) -> str:
+        """OpenHA's encoder form: ``move(dx, dy) and press(keys in env order) [and click(...) in button order]``.
+
+        Keys and clicks come from the parser's own tables; ``|v| <= 999`` mouse units keeps inside the
+        +-180 degree per-tick camera bound (1,200 units).
+        """
+        keys = [lark_literal(key) for button in BUTTONS for key, held in KEY_NAMES.items() if held == button]
+        clicks = [lark_literal(f"click({name})") for button in _CLICK_ORDER for name, held in CLICK_NAMES.items()
+                  if held == button]  # fmt: skip
+        return "\n".join([
+            'raw: "no_op" | "move(" RAW_INT ", " RAW_INT ") and press(" raw_keys? ")" (" and " raw_clicks)?',
+            *ordered_subset("raw_keys", keys, '", "'),
+            *ordered_subset("raw_clicks", clicks, '" and "'),
+            "RAW_INT: /-?(0|[1-9][0-9]{0,2})/",
+        ])  # fmt: skip
 
     def render_body(self, action: RawAction) -> str:
         """OpenHA encoder's form: ``move(dx, dy) and press(…)`` then the clicks; integers without decimals."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from ...canonical import Button, CanonicalAction
 from ...controllers import Controller, GroundingController, LatentCodebook, default_controllers, release_first
+from ...registry import registered_controllers
 from ...spaces import GroundingCommand, GroundingSpace, LanguageAction, MotionSpace, RawSpace
 from ...spaces.language import SkillResolver
 from ...state import ControlState, ViewState, angle_to, wrap_degrees
@@ -299,7 +300,9 @@ def craftworld_controllers(
     """
     if kind not in CONTROLLER_KINDS:
         raise ValueError(f"kind must be one of {CONTROLLER_KINDS}, got {kind!r}")
-    controllers = default_controllers(raw=raw, motion=motion, grounding=grounding, codebook=codebook)
+    controllers = registered_controllers() | default_controllers(
+        raw=raw, motion=motion, grounding=grounding, codebook=codebook
+    )
     controllers["language"] = OracleSkillController(failure_rate=skill_failure_rate, seed=seed)
     if kind == "oracle":
         controllers["grounding"] = OracleGroundingController(grounding)
