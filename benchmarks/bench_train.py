@@ -34,9 +34,10 @@ def load_trainer():
 def measure(trainer, policy, jobs, cfg, codebook, batched: bool) -> dict[str, float]:
     start = time.perf_counter()
     if batched:
-        episodes = trainer.rollout(policy, jobs, cfg.temperature, cfg, codebook)
+        episodes = trainer.rollout(policy, jobs, cfg.temperature, cfg, trainer.craftworld_env(cfg, codebook))
     else:
-        episodes = [e for job in jobs for e in trainer.rollout(policy, [job], cfg.temperature, cfg, codebook)]
+        make_env = trainer.craftworld_env(cfg, codebook)
+        episodes = [e for job in jobs for e in trainer.rollout(policy, [job], cfg.temperature, cfg, make_env)]
     elapsed = time.perf_counter() - start
     return {
         "ticks/s": sum(e.ticks for e in episodes) / elapsed,

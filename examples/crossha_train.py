@@ -45,15 +45,15 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no Hub: models are built from configs or loaded from a path
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import json
 import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from enum import Enum
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -61,34 +61,41 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tqdm.auto import tqdm
 
-from actionspaces import ChainSpace, LatentSpace, RawSpace, ViewState, training
+from actionspaces import ChainSpace, LatentSpace, training
 from actionspaces.controllers import LatentCodebook
 from actionspaces.decoding import GrammarConstraint
 from actionspaces.envs import CraftWorld, TextActionEnv
 from actionspaces.envs.craftworld import (
     CATEGORIES,
-    ExpertStep,
     Fact,
-    Task,
     craftworld_controllers,
     knowledge_corpus,
-    label_step,
-    record_expert,
     task_subset,
     tasks,
 )
-from actionspaces.evaluation import Answer, Episode, episode_records, openha_layout, play, summarize
+from actionspaces.envs.craftworld.datasets import (
+    Context,
+    Episodes,
+    expert_contexts,
+    fit_codebook,
+    pov,
+    record_episodes,
+    strl_contexts,
+    tokenizer_corpus,
+)
+from actionspaces.evaluation import Episode, episode_records, summarize
 from actionspaces.grpo import (
     EPS_VERL,
     action_match_reward,
+    episode_return,
     group_advantages,
-    token_penalized_return,
     trajectory_advantages,
 )
 from actionspaces.registry import default_spaces, space_entry, text_order
-from actionspaces.reporting import interval_markdown, plot_curves, plot_space_shares, results_markdown
-from actionspaces.statistics import Interval, bootstrap_interval, task_sums
-from actionspaces.training import RUN_NAME_PATTERN, RunFileError, refuse_links, set_torch_threads, write_atomic
+from actionspaces.reporting import CROSSHA_MODELS, Evaluations, findings, write_run_report, write_sweep_report
+from actionspaces.spaces import latent_token
+from actionspaces.token_cost import FORMAT_PENALTY, TOKEN_PENALTY
+from actionspaces.training import RUN_NAME_PATTERN, RunFileError, refuse_links, set_torch_threads
 from actionspaces.training.policy import Policy, Prompt, check_checkpoint, train_top_layers
 from actionspaces.training.policy import sample as sample_responses
 from actionspaces.training.pretrained import (
@@ -97,6 +104,7 @@ from actionspaces.training.pretrained import (
     load_pretrained,
     pretrained_checkpoint,
 )
+from actionspaces.training.rollouts import MakeEnv, play_policy
 from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
 from actionspaces.training.tiny import build_tiny_policy
 from actionspaces.training.updates import Demonstration, grpo_update, sft_step
@@ -148,8 +156,8 @@ class Config(BaseModel):
     mtrl_iters: int = Field(6, ge=0)
     mtrl_tasks: int = Field(8, ge=1)
     mtrl_group: int = Field(4, ge=2)
-    token_penalty: float = Field(1e-3, ge=0)  # lambda: the cost of one policy token in the episode return
-    format_penalty: float = Field(0.1, ge=0)  # per turn with no executable action (CrossAgent's -0.1)
+    token_penalty: float = Field(TOKEN_PENALTY, ge=0)  # lambda: the cost of one policy token in the episode return
+    format_penalty: float = Field(FORMAT_PENALTY, ge=0)  # per turn with no executable action (CrossAgent's -0.1)
     max_calls: int = Field(40, ge=1)
     max_ticks: int = Field(600, ge=1)
     # who executes grounding in the env: CraftWorld's oracle (exact segmentation; the published results)
@@ -266,104 +274,18 @@ PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: C
 SPACES = (*text_order(), "none")  # the registry's spaces in text order; "none": nothing executable
 
 # ====================================================================================================
-# 0. Data: expert trajectories, labelled in every space (the paper labels with SAM/MineCLIP; the
-#    simulator knows every object, so its labels are exact).
-# ====================================================================================================
-
-
-@dataclass(frozen=True)
-class Context:
-    """One decision point of an expert episode: what the model sees and what each space would answer."""
-
-    task: str
-    prompt: str  # the observation text
-    state: ViewState  # the view, so that grounding and motion answers can be executed for g(.)
-    labels: dict[str, str]  # space -> response text
-    frame: np.ndarray | None = None  # the pov frame the model sees with --vision
-
-
-Episodes = list[tuple[Task, list[ExpertStep]]]
-
-
-def record_episodes(seeds: Sequence[int]) -> Episodes:
-    """The expert's episode on every training task from each seed (recorded once, shared by every dataset)."""
-    return [(task, record_expert(task, seed)) for task in tasks("train") for seed in seeds]
-
-
-def pov(env: CraftWorld | TextActionEnv, stride: int) -> np.ndarray:
-    """The frame a --vision model sees: the rendered first-person view, every ``stride``-th pixel."""
-    return np.ascontiguousarray(cast(CraftWorld, env.unwrapped).frame()[::stride, ::stride])
-
-
-def expert_contexts(
-    episodes: Episodes, codebook: LatentCodebook, pipeline: str, frame_stride: int | None = None
-) -> list[tuple[Context, str]]:
-    """Walk every training task's expert episode as the agent would: one call, then as many ticks as it covers.
-
-    The ``mixed`` pipeline answers each call in a space drawn uniformly among those that can express the
-    step (D_mix, balanced by construction); a single-space pipeline always answers in its space (grounding
-    falls back to raw where the target is not in view). With ``frame_stride`` each context keeps its frame.
-    """
-    rng = np.random.default_rng(len(pipeline))
-    out: list[tuple[Context, str]] = []
-    for task, steps in episodes:
-        t = 0
-        while t < len(steps):
-            labels = label_step(steps, t, codebook)
-            if pipeline == "mixed":
-                space = str(rng.choice(sorted(labels)))
-            else:
-                space = pipeline if pipeline in labels else "raw"
-            env = steps[t].env
-            frame = pov(env, frame_stride) if frame_stride else None
-            context = Context(task.id, env.text(), env.view_state(), {k: v.text for k, v in labels.items()}, frame)
-            out.append((context, space))
-            t += labels[space].ticks
-    return out
-
-
-def fit_codebook(episodes: Episodes, size: int) -> LatentCodebook:
-    """The latent space's codebook: k-means over 4-tick chunks of the expert's actions."""
-    chunks = []
-    for _, steps in episodes:
-        actions = [s.action for s in steps]
-        chunks += [actions[i : i + 4] for i in range(0, len(actions) - 3, 2)]
-    return LatentCodebook.fit(chunks, size=size, seed=0)
-
-
-def strl_contexts(data: Sequence[tuple[Context, str]]) -> list[Context]:
-    """The RL decision points: D_mix's contexts without the no-op ground truths (CrossAgent filters them).
-
-    A no-op is judged on the canonical action, not the text: ``move(0, 0) and press() and click(left)``
-    (an attack tick while mining) is kept.
-    """
-    raw = RawSpace()
-    return [c for c, _ in data if not raw.canonicalize(raw.parse(c.labels["raw"])).is_noop]
-
-
-# ====================================================================================================
 # The model: a policy (actionspaces.training.policy) is a causal LM and its tokenizer; it answers an
 # observation with one response. Here: which one, of what size, and the latent codes it must write.
 # ====================================================================================================
 
 
 def latent_tokens(codebook: LatentCodebook) -> list[str]:
-    return [f"<|latent_{i}|>" for i in range(codebook.size)]
+    return [latent_token(i) for i in range(codebook.size)]
 
 
 def knowledge_facts(cfg: Config) -> list[Fact]:
     """Stage 0's corpus: question-answer pairs and captions over every registered task (no action in them)."""
     return knowledge_corpus(views=cfg.knowledge_views, seed=0)
-
-
-def tokenizer_corpus(data: Sequence[tuple[Context, str]], facts: Sequence[Fact]) -> list[str]:
-    """What the tiny tokenizer is trained on: every observation and label of D_mix, and the knowledge corpus.
-
-    The knowledge corpus names every registered item, block and mob, so that (as in a pretrained
-    tokenizer) a held-out target's name is made of pieces the model has seen.
-    """
-    texts = [c.prompt for c, _ in data] + [text for c, _ in data for text in c.labels.values()]
-    return texts + [text for f in facts for text in (f.prompt, f.answer)]
 
 
 def tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, device: torch.device) -> Policy:
@@ -529,22 +451,24 @@ def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) ->
 # ====================================================================================================
 
 
+def craftworld_env(cfg: Config, codebook: LatentCodebook) -> MakeEnv:
+    """``make_env(task, seed)``: a TextActionEnv over CraftWorld (another env needs only another factory)."""
+
+    def make_env(task: str, seed: int) -> TextActionEnv:
+        world = CraftWorld(task, max_ticks=cfg.max_ticks)
+        controllers = craftworld_controllers(cfg.controllers, codebook=codebook, seed=seed)
+        return TextActionEnv(world, codebook=codebook, max_calls=cfg.max_calls, controllers=controllers)
+
+    return make_env
+
+
 def rollout(
-    policy: Policy, episodes: Sequence[tuple[str, int]], temperature: float, cfg: Config, codebook: LatentCodebook
+    policy: Policy, episodes: Sequence[tuple[str, int]], temperature: float, cfg: Config, make_env: MakeEnv
 ) -> list[Episode]:
     """Play every ``(task, seed)`` episode to the end; each turn, one batched generate over the live envs."""
-    envs = [TextActionEnv(CraftWorld(task, max_ticks=cfg.max_ticks), codebook=codebook, max_calls=cfg.max_calls,
-                          controllers=craftworld_controllers(cfg.controllers, codebook=codebook, seed=seed))
-            for task, seed in episodes]  # fmt: skip
-
-    def observe(env: TextActionEnv, obs: dict[str, Any]) -> Prompt:
-        return policy.prompt(obs["text"], pov(env, cfg.frame_stride) if cfg.vision else None)
-
-    def respond(prompts: list[Prompt]) -> list[Answer]:
-        responses = sample(policy, prompts, temperature, cfg)
-        return [Answer(policy.decode(ids), len(ids), p, ids) for p, ids in zip(prompts, responses, strict=True)]
-
-    return play(envs, episodes, respond, observe=observe)
+    frame = partial(pov, stride=cfg.frame_stride) if cfg.vision else None
+    return play_policy(policy, episodes, make_env, temperature=temperature, max_new_tokens=cfg.max_new_tokens,
+                       batch_size=cfg.gen_batch, frame=frame)  # fmt: skip
 
 
 def call_shares(episodes: Sequence[Episode]) -> dict[str, float]:
@@ -553,13 +477,14 @@ def call_shares(episodes: Sequence[Episode]) -> dict[str, float]:
     return {s: calls.count(s) / len(calls) for s in SPACES}
 
 
-def episode_return(episode: Episode, cfg: Config) -> float:
+def mtrl_return(episode: Episode, cfg: Config) -> float:
+    """success - lambda * policy tokens - the format penalty per call with nothing executable."""
     unparsed = sum(t.space is None for t in episode.turns)
-    tokens = [t.tokens for t in episode.turns]
-    return token_penalized_return(episode.success, tokens, cfg.token_penalty) - cfg.format_penalty * unparsed
+    return episode_return(episode.success, [t.tokens for t in episode.turns], unparsed,
+                          token_penalty=cfg.token_penalty, format_penalty=cfg.format_penalty)  # fmt: skip
 
 
-def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
+def mtrl_step(cfg: Config, make_env: MakeEnv) -> Step:
     """``mtrl_tasks`` training tasks, ``mtrl_group`` rollouts of each from one seed, trajectory-level GRPO."""
     train_tasks = [t.id for t in tasks("train")]
 
@@ -567,8 +492,8 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
         chosen = np.random.choice(train_tasks, cfg.mtrl_tasks, replace=False)
         seeds = np.random.randint(1_000, 1_000_000, size=cfg.mtrl_tasks)
         jobs = [(str(t), int(s)) for t, s in zip(chosen, seeds, strict=True) for _ in range(cfg.mtrl_group)]
-        episodes = rollout(policy, jobs, cfg.temperature, cfg, codebook)
-        returns = [episode_return(e, cfg) for e in episodes]
+        episodes = rollout(policy, jobs, cfg.temperature, cfg, make_env)
+        returns = [mtrl_return(e, cfg) for e in episodes]
         rows = [(k, j) for k, e in enumerate(episodes) for j in range(e.calls)]
         scores = torch.tensor([returns[k] for k, _ in rows])
         groups = [k // cfg.mtrl_group for k, _ in rows]
@@ -595,13 +520,23 @@ def mtrl_step(cfg: Config, codebook: LatentCodebook) -> Step:
 # ====================================================================================================
 
 
-def evaluate(policy: Policy, cfg: Config, codebook: LatentCodebook) -> dict[str, Any]:
-    """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
+ROWS = CROSSHA_MODELS  # checkpoint -> row label, in the paper's table order
+Results = dict[str, Any]  # one run's evaluation: model -> "<split>/<category>" -> metrics, and "episodes"
+
+
+def evaluations(runs: Sequence[Results], cfg: Config) -> Evaluations:
+    """The runs (one per seed) over the tasks ``evaluate`` plays: the 30 training ones (ID), then the OOD sample."""
     registry = tasks("train") + task_subset(cfg.eval_held_out)
-    jobs = [(t.id, EVAL_SEED + s) for t in registry for s in range(cfg.eval_seeds)]
-    episodes = rollout(policy, jobs, cfg.eval_temperature, cfg, codebook)
-    splits = {t.id: "ID" if t.split == "train" else "OOD" for t in registry}
-    summary = summarize(episodes, splits=splits, categories={t.id: t.category for t in registry}, spaces=SPACES,
+    return Evaluations(runs, splits={t.id: "ID" if t.split == "train" else "OOD" for t in registry},
+                       categories={t.id: t.category for t in registry}, seed=cfg.seed)  # fmt: skip
+
+
+def evaluate(policy: Policy, cfg: Config, make_env: MakeEnv) -> dict[str, Any]:
+    """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
+    evals = evaluations([], cfg)
+    jobs = [(task, EVAL_SEED + s) for task in evals.splits for s in range(cfg.eval_seeds)]
+    episodes = rollout(policy, jobs, cfg.eval_temperature, cfg, make_env)
+    summary = summarize(episodes, splits=evals.splits, categories=evals.categories, spaces=SPACES,
                         order=(("ID", "OOD"), CATEGORIES))  # fmt: skip
     return {**summary, "episodes": episode_records(episodes)}  # the per-episode outcomes, for error bars
 
@@ -610,164 +545,15 @@ def evaluate(policy: Policy, cfg: Config, codebook: LatentCodebook) -> dict[str,
 # Reporting: results.json, results.md and the plots.
 # ====================================================================================================
 
-ROWS = {  # model checkpoint -> row label, in the paper's table order
-    "raw_sft": "Raw-only: SFT",
-    "raw_mtrl": "Raw-only: SFT + MTRL",
-    "grounding_sft": "Grounding-only: SFT",
-    "grounding_mtrl": "Grounding-only: SFT + MTRL",
-    "motion_sft": "Motion-only: SFT",
-    "motion_mtrl": "Motion-only: SFT + MTRL",
-    "nostrl_mtrl": "CrossHA w/o STRL (M_mix + MTRL)",
-    "mix": "Stage 1: mixed SFT (M_mix)",
-    "cs1": "Stage 2: rejection-sampled SFT (M_cs1)",
-    "strl": "Stage 2: single-step GRPO (M_strl)",
-    "cs2": "Stage 2: relabelled SFT (M_cs2)",
-    "crossha": "Stage 3: MTRL = CrossHA (M_mtrl)",
-    "nobase_crossha": "CrossHA w/o M_base (stages 1-3 from random weights)",
-}
-
-
-Results = dict[str, Any]  # one run's evaluation: model -> "<split>/<category>" -> metrics, and "episodes"
-
-
-def eval_tasks(cfg: Config, split: str, category: str = "all") -> list[str]:
-    """The tasks ``evaluate`` plays in ``split`` ("ID", "OOD") and ``category`` ("all" for every one)."""
-    registry = tasks("train") if split == "ID" else task_subset(cfg.eval_held_out)
-    return [t.id for t in registry if category in ("all", t.category)]
-
-
-def interval(
-    runs: Sequence[Results], cfg: Config, model: str, metric: str, split: str, category: str = "all",
-    baseline: str | None = None,
-) -> Interval:  # fmt: skip
-    """A cell over every run (seed) and task, with its 95 % bootstrap interval; a paired difference with ``baseline``.
-
-    ``metric`` is ``"ASR"``, ``"tokens_per_episode"`` or ``"share_<space>"`` (a space's share of calls).
-    """
-    names = eval_tasks(cfg, split, category)
-    if metric.startswith("share_"):
-        space = metric.removeprefix("share_")
-        parts = {m: task_sums([r[m]["episodes"] for r in runs], names, lambda e: e["spaces"].get(space, 0),
-                              lambda e: e["calls"]) for m in (model, baseline) if m}  # fmt: skip
-    else:
-        key = {"ASR": "success", "tokens_per_episode": "tokens"}[metric]
-        parts = {m: task_sums([r[m]["episodes"] for r in runs], names, lambda e: e[key])
-                 for m in (model, baseline) if m}  # fmt: skip
-    return bootstrap_interval(*parts[model], baseline=parts[baseline] if baseline else None, seed=cfg.seed)
-
-
-def findings(runs: Sequence[Results], cfg: Config) -> list[str]:
-    """The paper's four claims (and the knowledge stage's part), each judged by a paired 95 % interval.
-
-    A claim "A beats B" is supported when the interval of A - B (over tasks and seeds) lies above zero, not
-    supported when it lies below, and inconclusive when it holds zero.
-    """
-    first = runs[0]
-    lines = []
-
-    def judged(claim: str, diff: Interval, detail: str) -> str:
-        return f"{claim}: {diff.verdict()} (difference {diff}; {detail})"
-
-    baselines = [m for m in ("raw_mtrl", "grounding_mtrl", "motion_mtrl", "nostrl_mtrl") if m in first]
-    if baselines:
-        diffs = {m: interval(runs, cfg, "crossha", "ASR", "OOD", baseline=m) for m in baselines}
-        verdicts = {d.verdict() for d in diffs.values()}
-        if "not supported" in verdicts:
-            verdict = "not supported"  # some baseline is above CrossHA
-        else:
-            verdict = "supported" if verdicts == {"supported"} else "inconclusive"
-        crossha = interval(runs, cfg, "crossha", "ASR", "OOD")
-        lines.append(f"CrossHA above every baseline in OOD ASR: {verdict} (CrossHA {crossha}; minus "
-                     + ", ".join(f"{ROWS[m]} {d}" for m, d in diffs.items()) + ")")  # fmt: skip
-    if "nostrl_mtrl" in first:
-        lines.append(judged("STRL raises OOD ASR", interval(runs, cfg, "crossha", "ASR", "OOD", baseline="nostrl_mtrl"),
-                            "CrossHA minus CrossHA w/o STRL"))  # fmt: skip
-    if "cs2" in first:
-        tokens = interval(runs, cfg, "cs2", "tokens_per_episode", "ID", baseline="crossha")
-        asr = interval(runs, cfg, "crossha", "ASR", "ID", baseline="cs2")
-        lines.append(judged("Token penalty lowers tokens per episode", tokens,
-                            f"ID, M_cs2 minus CrossHA; ASR changes by {asr}"))  # fmt: skip
-    lines.append(selection_finding(runs, cfg))
-    if "nobase_crossha" in first:
-        in_distribution = interval(runs, cfg, "crossha", "ASR", "ID", baseline="nobase_crossha")
-        lines.append(judged("The knowledge stage (M_base) raises OOD ASR",
-                            interval(runs, cfg, "crossha", "ASR", "OOD", baseline="nobase_crossha"),
-                            f"CrossHA minus CrossHA w/o M_base; in ID ASR {in_distribution}"))  # fmt: skip
-    return lines
-
-
-def selection_finding(runs: Sequence[Results], cfg: Config) -> str:
-    """Whether CrossHA's most used space differs by category: two categories each prefer their own top space.
-
-    Supported when some two categories have different top spaces and, in each, the lead of its top space over
-    the other's has an interval above zero; not supported when one space leads every category that clearly.
-    """
-    spaces = [s for s in SPACES if s != "none"]
-    shares = {c: {s: interval(runs, cfg, "crossha", f"share_{s}", "ID", c).mean for s in spaces} for c in CATEGORIES}
-    top = {c: max(shares[c], key=lambda s, c=c: shares[c][s]) for c in CATEGORIES}
-
-    def lead(category: str, space: str, over: str) -> Interval:  # share(space) - share(over), paired
-        names = eval_tasks(cfg, "ID", category)
-        records = [r["crossha"]["episodes"] for r in runs]
-        num, den = task_sums(records, names, lambda e: e["spaces"].get(space, 0) - e["spaces"].get(over, 0),
-                             lambda e: e["calls"])  # fmt: skip
-        return bootstrap_interval(num, den, seed=cfg.seed)
-
-    detail = "most used space (ID): " + ", ".join(f"{c} {top[c]} {shares[c][top[c]]:.2f}" for c in CATEGORIES)
-    for a, b in ((a, b) for a in CATEGORIES for b in CATEGORIES if a < b and top[a] != top[b]):
-        if lead(a, top[a], top[b]).low > 0 and lead(b, top[b], top[a]).low > 0:
-            return f"Selection differs by category: supported ({detail}; each lead's interval above zero)"
-    if len(set(top.values())) == 1:
-        space = top[CATEGORIES[0]]
-        runner_up = {c: max((s for s in spaces if s != space), key=lambda s, c=c: shares[c][s]) for c in CATEGORIES}
-        if all(lead(c, space, runner_up[c]).low > 0 for c in CATEGORIES):
-            return f"Selection differs by category: not supported ({detail}; {space} leads every category)"
-    return f"Selection differs by category: inconclusive ({detail}; the leads' intervals hold zero)"
-
 
 def write_report(run: TrainingRun, cfg: Config, results: Results) -> None:
     """``results.json``, ``results_openha.json``, ``results.md`` and ``curves.png`` / ``spaces.png``."""
-    facts = findings([results], cfg)
-    write_atomic(run.root / "results.json", json.dumps({"models": results, "findings": facts}, indent=1))
-    layout = {}
-    for model, r in results.items():
-        played = [Episode(e["task"], e["seed"], success=e["success"]) for e in r["episodes"]]
-        layout.update(openha_layout(played, model))
-    write_atomic(run.root / "results_openha.json", json.dumps(layout, indent=1))
-    md = results_markdown(results, title=f"CrossHA on CraftWorld: run `{cfg.name}`", rows=ROWS,
-                          categories=CATEGORIES, spaces=SPACES, share_models=("mix", "cs2", "crossha", "nostrl_mtrl"),
-                          findings=facts)  # fmt: skip
-    write_atomic(run.root / "results.md", md)
+    facts = findings(evaluations([results], cfg), categories=CATEGORIES)
     panels = [("success", "MTRL success per iteration"), ("tokens_per_episode", "MTRL tokens per episode"),
               ("reward", "STRL reward 1{g=g*}")]  # fmt: skip
-    plot_curves(run.metrics(), panels, refuse_links(run.root / "curves.png"))
-    plot_space_shares(
-        results, models=list(ROWS), categories=CATEGORIES, spaces=SPACES, path=refuse_links(run.root / "spaces.png")
-    )
-
-
-def write_sweep_report(root: Path, cfg: Config, seeds: Sequence[int], runs: Sequence[Results], wall_s: float) -> None:
-    """``summary.json`` and ``summary.md``: every cell as mean [95 % interval] over tasks and seeds, per-seed rows."""
-    columns = [("ID ASR", "ASR", "ID"), ("OOD ASR", "ASR", "OOD"), ("ID tokens/episode", "tokens_per_episode", "ID"),
-               ("OOD tokens/episode", "tokens_per_episode", "OOD")]  # fmt: skip
-    models = [m for m in ROWS if m in runs[0]]
-    cells = {m: {label: interval(runs, cfg, m, metric, split) for label, metric, split in columns} for m in models}
-    per_seed = {m: {str(s): {label: r[m][f"{split}/all"][metric] for label, metric, split in columns}
-                    for s, r in zip(seeds, runs, strict=True)} for m in models}  # fmt: skip
-    facts = findings(runs, cfg)
-    summary = {
-        "seeds": list(seeds),
-        "wall_s": wall_s,
-        "cells": {m: {k: asdict(v) for k, v in row.items()} for m, row in cells.items()},
-        "per_seed": per_seed,
-        "findings": facts,
-    }
-    write_atomic(root / "summary.json", json.dumps(summary, indent=1))
-    title = f"CrossHA on CraftWorld: `{cfg.name}` over seeds {', '.join(map(str, seeds))}"
-    md = interval_markdown({ROWS[m]: row for m, row in cells.items()}, title=title,
-                           per_seed={ROWS[m]: rows for m, rows in per_seed.items()}, findings=facts)  # fmt: skip
-    wall = f"\nWall time: {wall_s / 60:.1f} min for {len(seeds)} seeds (a resumed sweep counts only what it ran).\n"
-    write_atomic(root / "summary.md", md + wall)
+    write_run_report(run.root, results, title=f"CrossHA on CraftWorld: run `{cfg.name}`", facts=facts,
+                     categories=CATEGORIES, spaces=SPACES, metrics=run.metrics(), panels=panels,
+                     share_models=("mix", "cs2", "crossha", "nostrl_mtrl"))  # fmt: skip
 
 
 # ====================================================================================================
@@ -852,7 +638,8 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     m_base = sft(run, cfg, "knowledge", untrained, knowledge, cfg.base_steps)
 
     # 1-3. CrossHA's stages, from M_base
-    mtrl = mtrl_step(cfg, codebook)
+    make_env = craftworld_env(cfg, codebook)  # the env every episode plays: another env, another factory
+    mtrl = mtrl_step(cfg, make_env)
     models = crossha_stages(run, cfg, m_base, d_mix, mtrl, grammars)
 
     # 4. baselines, same budgets: single-space SFT then MTRL; CrossHA without STRL (M_mix straight into MTRL);
@@ -873,7 +660,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     evaluated = [m for m in ROWS if m in models and (cfg.eval_models is None or m in cfg.eval_models)]
     for name in tqdm(evaluated, desc="evaluate", leave=False):
         seed_iteration(cfg.seed, "eval/" + name, 0)
-        results[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, codebook))
+        results[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, make_env))
         r = results[name]
         tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
                    f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
@@ -919,7 +706,10 @@ def sweep(cfg: Config, seeds: Sequence[int], root: Path, device: torch.device, t
         except (ValueError, OSError) as err:
             raise RunFileError(f"seed {seed}: {err}") from err
         runs.append(train(seeded, seed_root, device, tensorboard))
-    write_sweep_report(root, cfg, seeds, runs, time.perf_counter() - started)
+    evals = evaluations(runs, cfg)
+    title = f"CrossHA on CraftWorld: `{cfg.name}` over seeds {', '.join(map(str, seeds))}"
+    write_sweep_report(root, evals, seeds=seeds, facts=findings(evals, categories=CATEGORIES), title=title,
+                       wall_s=time.perf_counter() - started)  # fmt: skip
     tqdm.write(f"sweep done: {root / 'summary.md'}")
 
 

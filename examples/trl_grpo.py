@@ -24,8 +24,8 @@ from pathlib import Path
 import trl
 from datasets import Dataset
 
+from actionspaces.envs.craftworld.datasets import Context, strl_contexts
 from actionspaces.integrations.trl import action_match_reward_func, format_reward_func
-from crossha_train import Context, strl_contexts
 from trl_setup import grpo_config, quick_setup, saved_policy
 
 

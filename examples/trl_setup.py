@@ -20,19 +20,14 @@ import torch
 import trl
 
 from actionspaces.controllers import LatentCodebook
-from crossha_train import (
-    PRESETS,
-    Config,
+from actionspaces.envs.craftworld.datasets import (
     Context,
-    Policy,
-    checkpoint_policy,
     expert_contexts,
     fit_codebook,
-    knowledge_facts,
     record_episodes,
-    tiny_policy,
     tokenizer_corpus,
 )
+from crossha_train import PRESETS, Config, Policy, checkpoint_policy, knowledge_facts, tiny_policy
 
 __all__ = ["grpo_config", "quick_setup", "saved_policy"]
 

@@ -38,10 +38,11 @@ def main(
     codebook = LatentCodebook.load(run / "codebook.json")
     policy = t.checkpoint_policy(checkpoint, codebook, torch.device("cpu"))
     trained = {task.target for task in tasks("train")}
-    held_out = [task for task in t.eval_tasks(cfg, "OOD") if not task.startswith("craft_item:")]
+    held_out = [task for task in t.evaluations([], cfg).tasks("OOD") if not task.startswith("craft_item:")]
     named: Counter[str] = Counter()
     t.seed_iteration(cfg.seed, "skill_targets", 0)  # sampling is at the evaluation's temperature: seed it
-    for episode in t.rollout(policy, [(task, t.EVAL_SEED) for task in held_out], cfg.eval_temperature, cfg, codebook):
+    jobs = [(task, t.EVAL_SEED) for task in held_out]
+    for episode in t.rollout(policy, jobs, cfg.eval_temperature, cfg, t.craftworld_env(cfg, codebook)):
         target = episode.task.split(":", 1)[1]
         for turn in episode.turns:
             if not turn.text.startswith("Skill:"):

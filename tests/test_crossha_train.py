@@ -17,6 +17,8 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
+from actionspaces.envs.craftworld import CATEGORIES
+from actionspaces.reporting import findings, write_sweep_report
 from actionspaces.training.policy import response_logprobs
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "crossha_train.py"
@@ -439,7 +441,7 @@ def test_ci_preset_trains_a_qwen2_vl_checkpoint_on_the_frames(tmp_path: Path) ->
 def _results(trainer, cfg, wins: dict[str, float], seed: int) -> dict:
     """A run's evaluation in which each model solves a task with probability ``wins[model]``."""
     rng = __import__("numpy").random.default_rng(seed)
-    registry = [*trainer.eval_tasks(cfg, "ID"), *trainer.eval_tasks(cfg, "OOD")]
+    registry = list(trainer.evaluations([], cfg).splits)
     results = {}
     for model in trainer.ROWS:
         tokens = 40 if model == "crossha" else 60
@@ -465,7 +467,7 @@ def test_the_findings_judge_each_claim_by_its_interval_over_seeds() -> None:
     trainer = _load()
     cfg = trainer.Config(**{**trainer.PRESETS["ci"], "eval_held_out": 30})
     runs = [_results(trainer, cfg, {"crossha": 0.9, "cs2": 0.9}, seed) for seed in range(3)]
-    lines = trainer.findings(runs, cfg)
+    lines = findings(trainer.evaluations(runs, cfg), categories=CATEGORIES)
     assert len(lines) == 5  # the four claims and the knowledge stage's part
     assert lines[0].startswith("CrossHA above every baseline in OOD ASR: supported")
     assert lines[1].startswith("STRL raises OOD ASR: supported")
@@ -474,16 +476,18 @@ def test_the_findings_judge_each_claim_by_its_interval_over_seeds() -> None:
     assert lines[4].startswith("The knowledge stage (M_base) raises OOD ASR: supported")
     assert re.search(r"; in ID ASR 0\.[5-9]\d+ \[0\.\d+, 0\.\d+\]\)$", lines[4]), lines[4]
     even = [_results(trainer, cfg, {}, seed) for seed in range(3)]
-    assert "STRL raises OOD ASR: inconclusive" in trainer.findings(even, cfg)[1]
+    assert "STRL raises OOD ASR: inconclusive" in findings(trainer.evaluations(even, cfg), categories=CATEGORIES)[1]
     worse = [_results(trainer, cfg, {"nostrl_mtrl": 0.9}, seed) for seed in range(3)]
-    assert trainer.findings(worse, cfg)[0].startswith("CrossHA above every baseline in OOD ASR: not supported")
+    judged = findings(trainer.evaluations(worse, cfg), categories=CATEGORIES)
+    assert judged[0].startswith("CrossHA above every baseline in OOD ASR: not supported")
 
 
 def test_the_sweep_report_gives_intervals_and_per_seed_rows(tmp_path: Path) -> None:
     trainer = _load()
     cfg = trainer.Config(**trainer.PRESETS["ci"])
     runs = [_results(trainer, cfg, {"crossha": 0.5}, seed) for seed in (4, 7)]
-    trainer.write_sweep_report(tmp_path, cfg, (4, 7), runs, wall_s=90.0)
+    evals = trainer.evaluations(runs, cfg)
+    write_sweep_report(tmp_path, evals, seeds=(4, 7), facts=["a finding"], title="demo", wall_s=90.0)
     summary = json.loads((tmp_path / "summary.json").read_text())
     cell = summary["cells"]["crossha"]["OOD ASR"]
     assert cell["low"] <= cell["mean"] <= cell["high"] and summary["seeds"] == [4, 7]

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -8,6 +9,7 @@ from actionspaces import ChainSpace, GroundingSpace, MotionSpace, RawSpace, View
 from actionspaces.grpo import (  # noqa: E402
     TokenCounter,
     action_match_reward,
+    episode_return,
     episode_success,
     format_reward,
     parse_task,
@@ -118,6 +120,20 @@ def test_token_penalized_return():
         token_penalized_return(1, [3, -1], lam=0.1)
     with pytest.raises(ValueError, match="success"):
         token_penalized_return(2.0, 1, lam=0.1)
+
+
+def test_episode_return_is_the_token_penalized_return_less_the_format_penalty():
+    assert math.isclose(episode_return(True, [12, 30, 8], 0), 0.95)  # CrossHA's defaults: λ 1e-3, penalty 0.1
+    assert math.isclose(episode_return(0.0, [10], 3, token_penalty=0.01, format_penalty=0.5), -1.6)
+    assert episode_return(1, [4], np.int64(2), token_penalty=0.0, format_penalty=0.25) == 0.5
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="unparsed"):
+            episode_return(1, [4], bad)  # type: ignore[arg-type]
+    for bad in (-0.1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="format_penalty"):
+            episode_return(1, [4], 1, format_penalty=bad)
+    with pytest.raises(ValueError, match="lam"):
+        episode_return(1, [4], 1, token_penalty=-1.0)
 
 
 def test_trl_reward_functions():

@@ -1,10 +1,15 @@
-"""Reports of evaluated models: markdown tables of :func:`~actionspaces.evaluation.summarize` results, and plots.
+"""Reports of evaluated models: tables, plots, the paper's claims judged by intervals, and a run's report files.
 
 ``results`` maps each model's name to its summary (``"<split>/<category>"`` and ``"<split>/all"`` cells with
-``FT``, ``ASR``, ``tokens_per_episode`` … and ``shares``). :func:`results_markdown` writes the paper's three
+``FT``, ``ASR``, ``tokens_per_episode`` … and ``shares``; with ``"episodes"``, the per-episode records of
+:func:`~actionspaces.evaluation.episode_records`). :func:`results_markdown` writes the paper's three
 tables (FT/ASR per split and category, cost per episode, action-space shares per category) and a findings
 list; :func:`plot_curves` draws metrics logged per iteration, :func:`plot_space_shares` the shares as
-stacked bars. The plots need ``matplotlib`` (the ``examples`` extra); nothing here imports torch.
+stacked bars. :class:`Evaluations` holds one such evaluation per seed and gives any cell as a mean with
+its bootstrap interval; :func:`findings` judges CrossHA's claims with them (the models named as in
+:data:`CROSSHA_MODELS`); :func:`write_run_report` and :func:`write_sweep_report` write a run's
+``results.*`` and a sweep's ``summary.*``. The plots need ``matplotlib`` (the ``examples`` extra); nothing
+here imports torch.
 
 Examples:
     >>> cell = {"FT": 1.0, "ASR": 0.5, "tokens_per_call": 4.0, "tokens_per_episode": 8.0,
@@ -18,13 +23,31 @@ Examples:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["interval_markdown", "plot_curves", "plot_space_shares", "results_markdown"]
+from .evaluation import Episode, openha_layout
+from .registry import text_order
+from .statistics import Interval, bootstrap_interval, task_sums
+from .training.rundir import refuse_links, write_atomic
+
+__all__ = [
+    "CROSSHA_MODELS",
+    "Evaluations",
+    "findings",
+    "interval_markdown",
+    "plot_curves",
+    "plot_space_shares",
+    "results_markdown",
+    "selection_finding",
+    "write_run_report",
+    "write_sweep_report",
+]
 
 Results = Mapping[str, Mapping[str, Any]]
 
@@ -220,3 +243,197 @@ def plot_space_shares(
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+# ------------------------------------------------------------------------------------- the paper's claims
+#: CrossHA's models as the reference trainer names its checkpoints, and their row labels in table order.
+CROSSHA_MODELS: dict[str, str] = {
+    "raw_sft": "Raw-only: SFT",
+    "raw_mtrl": "Raw-only: SFT + MTRL",
+    "grounding_sft": "Grounding-only: SFT",
+    "grounding_mtrl": "Grounding-only: SFT + MTRL",
+    "motion_sft": "Motion-only: SFT",
+    "motion_mtrl": "Motion-only: SFT + MTRL",
+    "nostrl_mtrl": "CrossHA w/o STRL (M_mix + MTRL)",
+    "mix": "Stage 1: mixed SFT (M_mix)",
+    "cs1": "Stage 2: rejection-sampled SFT (M_cs1)",
+    "strl": "Stage 2: single-step GRPO (M_strl)",
+    "cs2": "Stage 2: relabelled SFT (M_cs2)",
+    "crossha": "Stage 3: MTRL = CrossHA (M_mtrl)",
+    "nobase_crossha": "CrossHA w/o M_base (stages 1-3 from random weights)",
+}
+
+
+@dataclass(frozen=True)
+class Evaluations:
+    """The same evaluation over several runs (seeds): any cell as a mean and its 95 % bootstrap interval.
+
+    Attributes:
+        runs: one ``results`` per seed, each model's with its ``"episodes"`` records.
+        splits: each evaluated task's split (``"ID"``, ``"OOD"``), in the order the tasks are listed.
+        categories: each evaluated task's category.
+        seed: seeds the bootstrap.
+    """
+
+    runs: Sequence[Results]
+    splits: Mapping[str, str]
+    categories: Mapping[str, str]
+    seed: int = 0
+
+    def tasks(self, split: str, category: str = "all") -> list[str]:
+        """The tasks of ``split`` and ``category`` (``"all"``: every category), in the listed order."""
+        return [t for t, s in self.splits.items() if s == split and category in ("all", self.categories[t])]
+
+    def interval(
+        self, model: str, metric: str, split: str, category: str = "all", baseline: str | None = None
+    ) -> Interval:
+        """A cell over every run and task, with its interval; with ``baseline``, the paired difference.
+
+        ``metric`` is ``"ASR"``, ``"tokens_per_episode"`` or ``"share_<space>"`` (a space's share of calls).
+        """
+        names = self.tasks(split, category)
+        models = [m for m in (model, baseline) if m]
+        if metric.startswith("share_"):
+            space = metric.removeprefix("share_")
+            parts = {m: task_sums([r[m]["episodes"] for r in self.runs], names, lambda e: e["spaces"].get(space, 0),
+                                  lambda e: e["calls"]) for m in models}  # fmt: skip
+        else:
+            key = {"ASR": "success", "tokens_per_episode": "tokens"}[metric]
+            parts = {m: task_sums([r[m]["episodes"] for r in self.runs], names, lambda e: e[key]) for m in models}
+        return bootstrap_interval(*parts[model], baseline=parts[baseline] if baseline else None, seed=self.seed)
+
+
+def findings(evals: Evaluations, *, categories: Sequence[str], spaces: Sequence[str] | None = None) -> list[str]:
+    """The paper's four claims (and the knowledge stage's part), each judged by a paired 95 % interval.
+
+    A claim "A beats B" is supported when the interval of A - B (over tasks and seeds) lies above zero, not
+    supported when it lies below, and inconclusive when it holds zero. Models are named as in
+    :data:`CROSSHA_MODELS`; a claim whose models were not evaluated is left out (``crossha`` must be).
+    """
+    first = evals.runs[0]
+    lines = []
+
+    def judged(claim: str, diff: Interval, detail: str) -> str:
+        return f"{claim}: {diff.verdict()} (difference {diff}; {detail})"
+
+    baselines = [m for m in ("raw_mtrl", "grounding_mtrl", "motion_mtrl", "nostrl_mtrl") if m in first]
+    if baselines:
+        diffs = {m: evals.interval("crossha", "ASR", "OOD", baseline=m) for m in baselines}
+        verdicts = {d.verdict() for d in diffs.values()}
+        if "not supported" in verdicts:
+            verdict = "not supported"  # some baseline is above CrossHA
+        else:
+            verdict = "supported" if verdicts == {"supported"} else "inconclusive"
+        crossha = evals.interval("crossha", "ASR", "OOD")
+        lines.append(f"CrossHA above every baseline in OOD ASR: {verdict} (CrossHA {crossha}; minus "
+                     + ", ".join(f"{CROSSHA_MODELS[m]} {d}" for m, d in diffs.items()) + ")")  # fmt: skip
+    if "nostrl_mtrl" in first:
+        lines.append(judged("STRL raises OOD ASR", evals.interval("crossha", "ASR", "OOD", baseline="nostrl_mtrl"),
+                            "CrossHA minus CrossHA w/o STRL"))  # fmt: skip
+    if "cs2" in first:
+        tokens = evals.interval("cs2", "tokens_per_episode", "ID", baseline="crossha")
+        asr = evals.interval("crossha", "ASR", "ID", baseline="cs2")
+        lines.append(judged("Token penalty lowers tokens per episode", tokens,
+                            f"ID, M_cs2 minus CrossHA; ASR changes by {asr}"))  # fmt: skip
+    lines.append(selection_finding(evals, categories=categories, spaces=spaces))
+    if "nobase_crossha" in first:
+        in_distribution = evals.interval("crossha", "ASR", "ID", baseline="nobase_crossha")
+        lines.append(judged("The knowledge stage (M_base) raises OOD ASR",
+                            evals.interval("crossha", "ASR", "OOD", baseline="nobase_crossha"),
+                            f"CrossHA minus CrossHA w/o M_base; in ID ASR {in_distribution}"))  # fmt: skip
+    return lines
+
+
+def selection_finding(evals: Evaluations, *, categories: Sequence[str], spaces: Sequence[str] | None = None) -> str:
+    """Whether CrossHA's most used space differs by category: two categories each prefer their own top space.
+
+    Supported when some two categories have different top spaces and, in each, the lead of its top space over
+    the other's has an interval above zero; not supported when one space leads every category that clearly.
+    ``spaces`` are the registry's (in text order) by default.
+    """
+    names = list(spaces) if spaces is not None else list(text_order())
+    shares = {c: {s: evals.interval("crossha", f"share_{s}", "ID", c).mean for s in names} for c in categories}
+    top = {c: max(shares[c], key=shares[c].__getitem__) for c in categories}
+
+    def lead(category: str, space: str, over: str) -> Interval:  # share(space) - share(over), paired
+        records = [r["crossha"]["episodes"] for r in evals.runs]
+        num, den = task_sums(records, evals.tasks("ID", category),
+                             lambda e: e["spaces"].get(space, 0) - e["spaces"].get(over, 0),
+                             lambda e: e["calls"])  # fmt: skip
+        return bootstrap_interval(num, den, seed=evals.seed)
+
+    detail = "most used space (ID): " + ", ".join(f"{c} {top[c]} {shares[c][top[c]]:.2f}" for c in categories)
+    for a, b in ((a, b) for a in categories for b in categories if a < b and top[a] != top[b]):
+        if lead(a, top[a], top[b]).low > 0 and lead(b, top[b], top[a]).low > 0:
+            return f"Selection differs by category: supported ({detail}; each lead's interval above zero)"
+    if len(set(top.values())) == 1:
+        space = top[categories[0]]
+        runner_up = {c: max((s for s in names if s != space), key=shares[c].__getitem__) for c in categories}
+        if all(lead(c, space, runner_up[c]).low > 0 for c in categories):
+            return f"Selection differs by category: not supported ({detail}; {space} leads every category)"
+    return f"Selection differs by category: inconclusive ({detail}; the leads' intervals hold zero)"
+
+
+# ------------------------------------------------------------------------------------------ report files
+def write_run_report(
+    root: Path,
+    results: Results,
+    *,
+    title: str,
+    facts: Sequence[str],
+    categories: Sequence[str],
+    spaces: Sequence[str],
+    metrics: Sequence[Mapping[str, Any]] = (),
+    panels: Sequence[tuple[str, str]] = (),
+    share_models: Sequence[str] | None = None,
+) -> None:
+    """A run's ``results.json``, ``results_openha.json`` (the reference's per-task layout) and ``results.md``.
+
+    With ``panels``, also ``curves.png`` (of ``metrics``) and ``spaces.png``. Every write refuses a link.
+    """
+    write_atomic(root / "results.json", json.dumps({"models": results, "findings": list(facts)}, indent=1))
+    layout: dict[str, Any] = {}
+    for model, r in results.items():
+        played = [Episode(e["task"], e["seed"], success=e["success"]) for e in r["episodes"]]
+        layout.update(openha_layout(played, model))
+    write_atomic(root / "results_openha.json", json.dumps(layout, indent=1))
+    md = results_markdown(results, title=title, rows=CROSSHA_MODELS, categories=categories, spaces=spaces,
+                          share_models=share_models, findings=facts)  # fmt: skip
+    write_atomic(root / "results.md", md)
+    if panels:
+        plot_curves(metrics, panels, refuse_links(root / "curves.png"))
+        plot_space_shares(results, models=list(CROSSHA_MODELS), categories=categories, spaces=spaces,
+                          path=refuse_links(root / "spaces.png"))  # fmt: skip
+
+
+#: A sweep summary's columns: (label, metric, split).
+SWEEP_COLUMNS = (
+    ("ID ASR", "ASR", "ID"),
+    ("OOD ASR", "ASR", "OOD"),
+    ("ID tokens/episode", "tokens_per_episode", "ID"),
+    ("OOD tokens/episode", "tokens_per_episode", "OOD"),
+)
+
+
+def write_sweep_report(
+    root: Path, evals: Evaluations, *, seeds: Sequence[int], facts: Sequence[str], title: str, wall_s: float
+) -> None:
+    """``summary.json`` and ``summary.md``: every cell as mean [95 % interval] over tasks and seeds, per-seed rows."""
+    runs = evals.runs
+    models = [m for m in CROSSHA_MODELS if m in runs[0]]
+    cells = {m: {label: evals.interval(m, metric, split) for label, metric, split in SWEEP_COLUMNS} for m in models}
+    per_seed = {m: {str(s): {label: r[m][f"{split}/all"][metric] for label, metric, split in SWEEP_COLUMNS}
+                    for s, r in zip(seeds, runs, strict=True)} for m in models}  # fmt: skip
+    summary = {
+        "seeds": list(seeds),
+        "wall_s": wall_s,
+        "cells": {m: {k: asdict(v) for k, v in row.items()} for m, row in cells.items()},
+        "per_seed": per_seed,
+        "findings": list(facts),
+    }
+    write_atomic(root / "summary.json", json.dumps(summary, indent=1))
+    md = interval_markdown({CROSSHA_MODELS[m]: row for m, row in cells.items()}, title=title,
+                           per_seed={CROSSHA_MODELS[m]: rows for m, rows in per_seed.items()},
+                           findings=facts)  # fmt: skip
+    wall = f"\nWall time: {wall_s / 60:.1f} min for {len(seeds)} seeds (a resumed sweep counts only what it ran).\n"
+    write_atomic(root / "summary.md", md + wall)

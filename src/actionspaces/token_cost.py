@@ -14,7 +14,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TokenCounter", "token_penalized_return"]
+__all__ = ["FORMAT_PENALTY", "TOKEN_PENALTY", "TokenCounter", "episode_return", "token_penalized_return"]
+
+#: CrossHA's λ: the cost of one policy token in the episode return.
+TOKEN_PENALTY = 1e-3
+#: The cost of a call whose response had nothing executable (CrossAgent's -0.1 per such turn).
+FORMAT_PENALTY = 0.1
 
 
 class TokenCounter:
@@ -117,3 +122,33 @@ def token_penalized_return(success: bool | float, tokens: int | Sequence[int], l
         if isinstance(c, bool | np.bool_) or not isinstance(c, int | np.integer) or c < 0:
             raise ValueError(f"tokens must be non-negative integers, got {type(c).__name__} {c!r} in {tokens!r}")
     return s - lam * float(sum(int(c) for c in counts))
+
+
+def episode_return(
+    success: bool | float,
+    tokens: int | Sequence[int],
+    unparsed: int,
+    *,
+    token_penalty: float = TOKEN_PENALTY,
+    format_penalty: float = FORMAT_PENALTY,
+) -> float:
+    """The MTRL episode return: ``success − λ · tokens − format_penalty · unparsed calls``.
+
+    The one definition the reference trainer and the TRL rollout share (:func:`token_penalized_return`,
+    less ``format_penalty`` for each call whose response had nothing executable).
+
+    Examples:
+        >>> round(episode_return(True, [12, 30, 8], unparsed=1), 6)
+        0.85
+
+    Raises:
+        ValueError: ``unparsed`` is not a non-negative integer, or ``format_penalty`` not a finite number >= 0
+            (and what :func:`token_penalized_return` refuses).
+    """
+    if isinstance(unparsed, bool | np.bool_) or not isinstance(unparsed, int | np.integer) or unparsed < 0:
+        raise ValueError(f"unparsed must be a non-negative integer (a count of calls), got {unparsed!r}")
+    if isinstance(format_penalty, bool) or not (
+        isinstance(format_penalty, Real) and math.isfinite(format_penalty) and format_penalty >= 0
+    ):
+        raise ValueError(f"format_penalty must be a finite number >= 0, got {format_penalty!r}")
+    return token_penalized_return(success, tokens, token_penalty) - format_penalty * int(unparsed)

@@ -20,7 +20,7 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
     raise ImportError("actionspaces.grpo needs PyTorch: pip install 'actionspaces[train]' (torch>=2.4)") from err
 
 from ..rewards import action_match_reward, episode_success, format_reward, parse_task
-from ..token_cost import TokenCounter, token_penalized_return
+from ..token_cost import TokenCounter, episode_return, token_penalized_return
 from .advantages import (
     EPS_TRL,
     EPS_VERL,
@@ -40,6 +40,7 @@ __all__ = [
     "action_match_reward",
     "aggregate",
     "broadcast_to_tokens",
+    "episode_return",
     "episode_success",
     "format_reward",
     "group_advantages",

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..rewards import episode_success
-from ..token_cost import token_penalized_return
+from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, episode_return
 from ._common import answer_text
 
 __all__ = [
@@ -112,8 +112,8 @@ class _Episode:
 def text_env_rollout_func(
     make_env: Callable[[Mapping[str, Any]], Any],
     *,
-    token_penalty: float = 1e-3,
-    format_penalty: float = 0.1,
+    token_penalty: float = TOKEN_PENALTY,
+    format_penalty: float = FORMAT_PENALTY,
     max_turns: int = 40,
     observation: Callable[[Mapping[str, Any]], str] | None = None,
     generate: Callable[[Any], Generate] = trainer_generate,
@@ -182,7 +182,8 @@ def text_env_rollout_func(
                 still.append(i)
             live = still
         returns = [
-            token_penalized_return(e.success, e.turns, token_penalty) - format_penalty * e.unparsed for e in episodes
+            episode_return(e.success, e.turns, e.unparsed, token_penalty=token_penalty, format_penalty=format_penalty)
+            for e in episodes
         ]
         return {
             "prompt_ids": [e.prompt for e in episodes],

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -88,6 +89,7 @@ class TrainingRun:
             raise FileNotFoundError(f"run directory {self.root} does not exist: make it with open_run or create_run")
         self.checkpoints = Checkpoints(self.root / "checkpoints")
         self.metrics_path = self.root / "metrics.jsonl"
+        self.timings_path = self.root / "timings.jsonl"
         self.writer: Any = None
         if self.tensorboard:
             refuse_links(self.root / "tensorboard")
@@ -137,6 +139,25 @@ class TrainingRun:
             for key, value in metrics.items():
                 self.writer.add_scalar(f"{stage}/{key}", value, iteration)
 
+    def log_time(self, stage: str, iteration: int, **seconds: float) -> None:
+        """Append where one iteration's wall time went to ``timings.jsonl``.
+
+        Kept apart from ``metrics.jsonl``, which a rerun reproduces byte for byte: times never repeat.
+
+        Examples:
+            >>> import tempfile
+            >>> run = TrainingRun(Path(tempfile.mkdtemp()), load=lambda d: None)
+            >>> run.log_time("mix", 0, step=12.5, save=1.25)
+            >>> run.timings()
+            [{'stage': 'mix', 'iteration': 0, 'step': 12.5, 'save': 1.25}]
+        """
+        append_jsonl(self.timings_path, {"stage": stage, "iteration": iteration,
+                                         **{k: round(float(v), 3) for k, v in seconds.items()}})  # fmt: skip
+
+    def timings(self) -> list[dict[str, Any]]:
+        """Every line of ``timings.jsonl`` (none before the first iteration)."""
+        return read_jsonl(self.timings_path) if self.timings_path.exists() else []
+
     def metrics(self) -> list[dict[str, Any]]:
         """Every logged line (a torn last line, left by a kill during an append, is skipped).
 
@@ -161,6 +182,8 @@ class TrainingRun:
     def cached(self, kind: str, name: str, compute: Callable[[], T]) -> T:
         """``root/kind/name.json``: computed once per run, and again if its file is damaged.
 
+        The time a computation took goes to ``timings.jsonl`` (stage ``kind/name``).
+
         Raises:
             ValueError: ``kind`` or ``name`` is not a plain name (so nothing outside the run is written).
             RunLinkError: the artefact's file or its folder is a symbolic link.
@@ -174,7 +197,9 @@ class TrainingRun:
                 return read_json(path)  # type: ignore[no-any-return]
             except RunFileError as err:
                 self.echo(f"{err}: computing it again")
+        started = time.perf_counter()
         value = compute()
+        self.log_time(f"{kind}/{name}", 0, compute=time.perf_counter() - started)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(value))
         return value
@@ -246,9 +271,12 @@ def train_stage(
     bar: Iterable[int] = tqdm(range(start, iterations), desc=stage, initial=start, total=iterations, leave=False)
     for it in bar:
         seed_iteration(seed, stage, it)
+        started = time.perf_counter()
         metrics = step(policy, optimizer, it, reference)
+        stepped = time.perf_counter()
         run.log(stage, it, metrics)
         run.save(stage, policy, optimizer, {"iteration": it + 1, "done": it + 1 == iterations})
+        run.log_time(stage, it, step=stepped - started, save=time.perf_counter() - stepped)
     if iterations == 0:
         run.save(stage, policy, optimizer, {"iteration": 0, "done": True})
     return policy
