@@ -14,6 +14,7 @@ from actionspaces.integrations.trl_rollout import (  # noqa: E402
     episode_return_reward,
     parse_episode_prompt,
     text_env_rollout_func,
+    trainer_generate,
 )
 from tiny_lm import CORPUS, tiny_model, tiny_tokenizer  # noqa: E402
 
@@ -173,3 +174,29 @@ def test_the_spaces_special_tokens_reach_the_env_through_the_rollout():
     rollout(episode_prompts(["mine_block:oak_log"], [0]), Trainer())
     assert [text for text, _ in seen] == answers
     assert [space for _, space in seen] == ["latent", "grounding"]
+
+
+def test_trainer_generate_calls_only_the_private_method_it_was_tested_against():
+    calls = []
+
+    class Trl116:  # GRPOTrainer._generate_single_turn as TRL 1.16 defines it
+        def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+            calls.append((prompt_ids, images, multimodal_fields, num_generations))
+            return [[7, 8]], None
+
+    assert trainer_generate(Trl116())([[1, 2]]) == ([[7, 8]], None)
+    assert calls == [([[1, 2]], None, {}, 1)]
+
+    class Trl10:  # TRL 1.0 to 1.9
+        def _generate_single_turn(self, prompt_ids, images, multimodal_fields):
+            raise AssertionError("never called")
+
+    class Trl024:  # TRL 0.24
+        def _generate_single_turn(self, prompts, images):
+            raise AssertionError("never called")
+
+    for old in (Trl10(), Trl024()):
+        with pytest.raises(TypeError, match="pass generate= to text_env_rollout_func"):
+            trainer_generate(old)
+    with pytest.raises(TypeError, match="has no _generate_single_turn"):
+        trainer_generate(object())

@@ -25,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,17 +76,31 @@ def parse_episode_prompt(prompt: Any) -> dict[str, Any]:
 def trainer_generate(trainer: Any) -> Generate:
     """One turn through ``trainer``'s own backend (``GRPOTrainer._generate_single_turn``: transformers or vLLM).
 
-    TRL keeps that method private; it exists in TRL 0.24 to 1.16 with this signature. Pass your own
-    ``generate`` to :func:`text_env_rollout_func` if a later TRL changes it.
+    TRL keeps that method private and has changed it: ``(prompts, images)`` in 0.24, ``(prompt_ids, images,
+    multimodal_fields)`` in 1.0 to 1.9, ``(prompt_ids, images, multimodal_fields, num_generations, ...)``
+    in the TRL this library is tested with (1.16). Only that last form is called; any other is refused
+    here, before a rollout, rather than misread. Pass your own ``generate`` to :func:`text_env_rollout_func`
+    on another TRL.
 
     Raises:
-        TypeError: ``trainer`` has no such method.
+        TypeError: ``trainer`` has no such method, or it does not take ``(prompt_ids, images,
+            multimodal_fields, num_generations)``.
     """
     method = getattr(trainer, "_generate_single_turn", None)
     if method is None:
         raise TypeError(
             f"{type(trainer).__name__} has no _generate_single_turn (TRL's GRPOTrainer backend); pass generate= to "
             "text_env_rollout_func"
+        )
+    expected = ["prompt_ids", "images", "multimodal_fields", "num_generations"]
+    try:
+        names = list(inspect.signature(method).parameters)[:4]
+    except (TypeError, ValueError):
+        names = []
+    if names != expected:
+        raise TypeError(
+            f"{type(trainer).__name__}._generate_single_turn takes {names or 'an unreadable signature'}, not "
+            f"{expected} (the TRL this library is tested with): pass generate= to text_env_rollout_func"
         )
 
     def generate(histories: list[list[int]]) -> tuple[list[list[int]], list[list[float]] | None]:
