@@ -46,6 +46,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no Hub: models are built from co
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import math
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -54,6 +55,11 @@ from enum import Enum
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from the examples extra
+    import tomli as tomllib
 
 import numpy as np
 import torch
@@ -192,82 +198,8 @@ class Config(BaseModel):
         return names
 
 
-PRESETS: dict[str, dict[str, Any]] = {
-    # what CI runs: every stage and baseline, a few iterations each
-    "ci": dict(
-        name="ci",
-        hidden_size=32,
-        base_steps=20,
-        knowledge_views=1,
-        expert_seeds=1,
-        codebook_size=16,
-        sft_steps=40,
-        sft_steps_per_iter=20,
-        finetune_steps=20,
-        rs_contexts=16,
-        strl_iters=2,
-        strl_prompts=8,
-        mtrl_iters=2,
-        mtrl_tasks=2,
-        max_calls=8,
-        max_ticks=200,
-        max_new_tokens=32,
-        eval_held_out=15,
-    ),
-    # the README's main command: all stages end to end in well under 10 minutes on 2 CPU cores
-    "quick": dict(
-        name="quick",
-        sft_steps=400,
-        finetune_steps=150,
-        rs_contexts=96,
-        strl_iters=8,
-        strl_prompts=24,
-        mtrl_iters=5,
-        mtrl_tasks=4,
-        max_calls=32,
-    ),
-    # the whole recipe from a real pretrained LM, SmolLM2-135M-Instruct, its top 8 of 30 layers trained
-    # (docs/training.md: why those, and where a seed's time goes on 2 CPU cores)
-    "pretrained": dict(
-        name="pretrained",
-        model="smollm2-135m-instruct",
-        train_layers=8,
-        base_steps=40,
-        knowledge_views=1,
-        expert_seeds=2,
-        sft_steps=150,
-        sft_steps_per_iter=25,
-        sft_batch=8,
-        sft_lr=1e-4,
-        finetune_steps=50,
-        rs_contexts=48,
-        strl_iters=4,
-        strl_prompts=8,
-        rl_lr=1e-5,
-        mtrl_iters=3,
-        mtrl_tasks=4,
-        max_calls=16,
-        max_new_tokens=32,
-        gen_batch=64,
-        eval_held_out=10,
-        eval_models=("mix", "cs2", "crossha", "raw_mtrl", "grounding_mtrl", "motion_mtrl", "nostrl_mtrl"),
-    ),
-    # the full comparison reported in docs/training.md (about 29 minutes a seed on 2 CPU cores)
-    "paper": dict(
-        name="paper",
-        expert_seeds=6,
-        sft_steps=800,
-        sft_steps_per_iter=100,
-        finetune_steps=300,
-        rs_contexts=192,
-        strl_iters=12,
-        mtrl_iters=8,
-        mtrl_tasks=6,
-        eval_seeds=2,
-        eval_held_out=50,
-        ablate_base=True,
-    ),
-}
+#: One preset per budget (ci, quick, pretrained, paper): fields of Config, in crossha_presets.toml.
+PRESETS: dict[str, dict[str, Any]] = tomllib.loads(Path(__file__).with_name("crossha_presets.toml").read_text())
 
 EVAL_SEED = 1_000_000  # evaluation episodes' first env seed: never one of training's
 PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: CrossHA's, or one space
