@@ -183,6 +183,36 @@ class Policy:
         """The parameters a step updates: those with ``requires_grad`` (frozen ones get no state, no clipping)."""
         return [p for p in self.model.parameters() if p.requires_grad]
 
+    # -------------------------------------------------- the rest of TrainablePolicy (actionspaces.training.protocol)
+    @property
+    def eos_token_id(self) -> int:
+        """The tokenizer's end-of-sequence token (a response's last)."""
+        return int(self.tokenizer.eos_token_id)
+
+    def train(self, mode: bool = True) -> None:
+        """The model in training mode, or with ``mode=False`` in evaluation mode."""
+        self.model.train(mode)
+
+    def with_constraint(self, constraint: Any) -> Policy:
+        """The same policy (the same model object) sampling and scoring under ``constraint``."""
+        return replace(self, constraint=constraint)
+
+    def sample(
+        self, prompts: Sequence[Prompt], temperature: float, *, max_new_tokens: int, batch_size: int = 128
+    ) -> list[list[int]]:
+        """:func:`sample` with this policy."""
+        return sample(self, prompts, temperature, max_new_tokens=max_new_tokens, batch_size=batch_size)
+
+    def response_logprobs(
+        self,
+        prompts: Sequence[Encoded],
+        responses: Sequence[list[int]],
+        response_masks: torch.Tensor | None = None,
+        frozen: FrozenPrefix | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:func:`response_logprobs` with this policy."""
+        return response_logprobs(self, prompts, responses, response_masks, frozen)
+
 
 #: The config attribute that records :func:`train_top_layers`, so that a reloaded checkpoint trains the same way.
 TOP_LAYERS_ATTRIBUTE = "actionspaces_train_top_layers"

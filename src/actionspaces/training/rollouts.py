@@ -3,7 +3,7 @@
 :func:`play_policy` builds one env per ``(task, seed)`` with your ``make_env`` factory (any env that takes
 text actions: a ``TextActionEnv`` over CraftWorld, MineStudio or your own simulator), then plays them
 all to the end with :func:`~actionspaces.evaluation.play`, answering every live env's observation in one
-batched :func:`~actionspaces.training.policy.sample` call per turn. Each turn keeps its prompt and
+batched ``policy.sample`` call per turn. Each turn keeps its prompt and
 response ids, so a GRPO update can score them again.
 
 Examples:
@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..evaluation import Answer, Episode, play
-from .policy import Policy, Prompt, sample
+from .policy import Prompt
+from .protocol import TrainablePolicy
 
 __all__ = ["MakeEnv", "play_policy"]
 
@@ -33,7 +34,7 @@ MakeEnv = Callable[[str, int], Any]
 
 
 def play_policy(
-    policy: Policy,
+    policy: TrainablePolicy,
     episodes: Sequence[tuple[str, int]],
     make_env: MakeEnv,
     *,
@@ -62,7 +63,7 @@ def play_policy(
         return policy.prompt(obs["text"], frame(env) if frame is not None else None)
 
     def respond(prompts: list[Prompt]) -> list[Answer]:
-        responses = sample(policy, prompts, temperature, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        responses = policy.sample(prompts, temperature, max_new_tokens=max_new_tokens, batch_size=batch_size)
         return [Answer(policy.decode(ids), len(ids), p, ids) for p, ids in zip(prompts, responses, strict=True)]
 
     return play(envs, episodes, respond, observe=observe)

@@ -26,7 +26,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -35,7 +35,7 @@ import torch
 from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from .checkpoints import PROGRESS_FILE, Checkpoints
-from .policy import Policy
+from .protocol import TrainablePolicy
 from .rundir import RUN_NAME_PATTERN, RunFileError, append_jsonl, read_json, read_jsonl, refuse_links, write_atomic
 
 __all__ = ["Resumed", "Step", "TrainingRun", "seed_iteration", "train_stage"]
@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 #: One iteration of a stage: ``step(policy, optimizer, iteration, reference) -> metrics``. ``reference`` is
 #: the frozen starting policy of a stage trained with a KL term, else ``None``.
-Step = Callable[[Policy, torch.optim.Optimizer, int, "Policy | None"], dict[str, float]]
+Step = Callable[[TrainablePolicy, torch.optim.Optimizer, int, "TrainablePolicy | None"], dict[str, float]]
 
 #: The optimizer state's file inside a checkpoint (tensors and plain containers: loaded ``weights_only``).
 TRAINER_STATE_FILE = "trainer_state.pt"
@@ -54,7 +54,7 @@ class Resumed(NamedTuple):
     """The newest checkpoint of a stage that loads: its progress, its policy, its optimizer's state."""
 
     progress: dict[str, Any]
-    policy: Policy
+    policy: TrainablePolicy
     optimizer_state: dict[str, Any] | None
 
 
@@ -78,7 +78,7 @@ class TrainingRun:
     """
 
     root: Path
-    load: Callable[[Path], Policy]
+    load: Callable[[Path], TrainablePolicy]
     attach: Callable[[Path], None] | None = None
     echo: Callable[[str], Any] = tqdm.write
     tensorboard: bool = False
@@ -100,7 +100,7 @@ class TrainingRun:
             self.writer = SummaryWriter(str(self.root / "tensorboard"))
 
     def save(
-        self, stage: str, policy: Policy, optimizer: torch.optim.Optimizer | None, progress: dict[str, Any]
+        self, stage: str, policy: TrainablePolicy, optimizer: torch.optim.Optimizer | None, progress: dict[str, Any]
     ) -> None:
         """Checkpoint ``stage``: model, tokenizer, image processor, optimizer state, attachments, progress."""
 
@@ -116,7 +116,7 @@ class TrainingRun:
     def resume(self, stage: str) -> Resumed | None:
         """The newest checkpoint of ``stage`` that loads (a damaged one is named, and the previous tried)."""
 
-        def load(directory: Path) -> tuple[Policy, dict[str, Any] | None]:
+        def load(directory: Path) -> tuple[TrainablePolicy, dict[str, Any] | None]:
             policy = self.load(directory)
             if read_json(directory / PROGRESS_FILE)["done"]:
                 return policy, None  # a finished stage needs no optimizer
@@ -224,7 +224,7 @@ def seed_iteration(seed: int, stage: str, iteration: int) -> None:
 def train_stage(
     run: TrainingRun,
     stage: str,
-    parent: Policy,
+    parent: TrainablePolicy,
     iterations: int,
     *,
     lr: float,
@@ -232,7 +232,7 @@ def train_stage(
     seed: int,
     kl: bool = False,
     weight_decay: float = 0.01,
-) -> Policy:
+) -> TrainablePolicy:
     """Run ``step`` for ``iterations`` iterations on a copy of ``parent``, checkpointing after each.
 
     A stage with a checkpoint resumes from it (the optimizer's state included; metric lines of the
@@ -257,12 +257,12 @@ def train_stage(
         raise ValueError(f"stage {stage!r}: iterations must be >= 0, got {iterations}")
     resumed = run.resume(stage)
     if resumed is not None and resumed.progress["done"]:
-        return replace(resumed.policy, constraint=parent.constraint)
+        return resumed.policy.with_constraint(parent.constraint)
     reference = parent if kl else None
     if resumed is None:
         policy, start = parent.copy(), 0
     else:
-        policy, start = replace(resumed.policy, constraint=parent.constraint), resumed.progress["iteration"]
+        policy, start = resumed.policy.with_constraint(parent.constraint), resumed.progress["iteration"]
     # frozen weights stay out of the optimizer: no state, no decay, no update
     optimizer = torch.optim.AdamW(policy.trainable_parameters(), lr=lr, weight_decay=weight_decay)
     if resumed is not None and resumed.optimizer_state is not None:

@@ -1,4 +1,4 @@
-"""The two updates a CrossHA recipe is made of: a supervised step and a GRPO epoch, on a :class:`Policy`.
+"""The two updates a CrossHA recipe is made of: a supervised step and a GRPO epoch, on any :class:`TrainablePolicy`.
 
 * :func:`sft_step` builds a :data:`~actionspaces.training.stages.Step` of next-token loss on the responses
   of (observation, response) demonstrations, the prompt tokens masked out.
@@ -28,7 +28,8 @@ import numpy as np
 import torch
 
 from ..grpo import policy_loss
-from .policy import Encoded, FrozenPrefix, Policy, Prompt, response_logprobs
+from .policy import Encoded, FrozenPrefix, Prompt
+from .protocol import TrainablePolicy
 from .stages import Step
 
 __all__ = ["Demonstration", "grpo_update", "sft_step"]
@@ -60,16 +61,18 @@ def sft_step(examples: Sequence[Demonstration], *, steps: int, batch: int, max_g
     encoded: list[tuple[Encoded, list[int]]] = []
     frozen = FrozenPrefix()  # a top-layers policy runs its frozen bottom once per example
 
-    def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, reference: Policy | None) -> dict[str, float]:
+    def step(
+        policy: TrainablePolicy, optimizer: torch.optim.Optimizer, it: int, reference: TrainablePolicy | None
+    ) -> dict[str, float]:
         if not encoded:
             prompts = policy.encode_prompts([policy.prompt(e.observation, e.frame) for e in examples])
             responses = policy.encode([e.response for e in examples])
-            encoded.extend((p, [*r, policy.tokenizer.eos_token_id]) for p, r in zip(prompts, responses, strict=True))
-        policy.model.train()
+            encoded.extend((p, [*r, policy.eos_token_id]) for p, r in zip(prompts, responses, strict=True))
+        policy.train()
         losses = []
         for _ in range(steps):
             drawn = [encoded[i] for i in np.random.randint(len(encoded), size=batch)]
-            logp, mask = response_logprobs(policy, [p for p, _ in drawn], [r for _, r in drawn], frozen=frozen)
+            logp, mask = policy.response_logprobs([p for p, _ in drawn], [r for _, r in drawn], frozen=frozen)
             loss = -(logp * mask).sum() / mask.sum()
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
@@ -82,13 +85,13 @@ def sft_step(examples: Sequence[Demonstration], *, steps: int, batch: int, max_g
 
 
 def grpo_update(
-    policy: Policy,
+    policy: TrainablePolicy,
     optimizer: torch.optim.Optimizer,
     prompts: Sequence[Prompt],
     responses: Sequence[list[int]],
     advantages: torch.Tensor,
     *,
-    reference: Policy | None,
+    reference: TrainablePolicy | None,
     minibatches: int,
     clip: float,
     kl_coef: float = 0.0,
@@ -134,18 +137,18 @@ def grpo_update(
     masks = [replayed[torch.as_tensor(b)] if replayed is not None else None for b in batches]
     frozen = FrozenPrefix()  # a top-layers policy (and a reference sharing its bottom) runs the bottom once
     with torch.no_grad():
-        policy.model.eval()
-        old = [response_logprobs(policy, [prompt_ids[i] for i in b], [responses[i] for i in b],
-                                 m, frozen)[0] for b, m in zip(batches, masks, strict=True)]  # fmt: skip
-    policy.model.train()
+        policy.train(False)
+        old = [policy.response_logprobs([prompt_ids[i] for i in b], [responses[i] for i in b],
+                                        m, frozen)[0] for b, m in zip(batches, masks, strict=True)]  # fmt: skip
+    policy.train()
     totals: dict[str, float] = defaultdict(float)
     for b, old_logp, m in zip(batches, old, masks, strict=True):
         p, r = [prompt_ids[i] for i in b], [responses[i] for i in b]
-        logp, mask = response_logprobs(policy, p, r, m, frozen)
+        logp, mask = policy.response_logprobs(p, r, m, frozen)
         ref_logp = None
         if reference is not None and kl_coef > 0:
             with torch.no_grad():
-                ref_logp = response_logprobs(reference, p, r, m, frozen)[0]
+                ref_logp = reference.response_logprobs(p, r, m, frozen)[0]
         loss, metrics = policy_loss(
             logp, old_logp, advantages[b].to(policy.device), mask,
             clip_low=clip, dual_clip=dual_clip, ref_logp=ref_logp, beta=kl_coef if ref_logp is not None else 0.0,
