@@ -67,7 +67,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tqdm.auto import tqdm
 
-from actionspaces import ChainSpace, LatentSpace, training
+from actionspaces import ChainSpace, LatentSpace, parse, training
 from actionspaces.controllers import LatentCodebook
 from actionspaces.decoding import GrammarConstraint
 from actionspaces.envs import CraftWorld, TextActionEnv
@@ -360,6 +360,12 @@ def strl_step(cfg: Config, contexts: Sequence[Context]) -> Step:
     return step
 
 
+def executed_space(text: str) -> str:
+    """The space of the level a response executes, however it is written (prefixed, tagged or bare)."""
+    level = parse(text).executable
+    return level.space if level is not None else "none"
+
+
 def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) -> dict[str, Any]:
     """Self-training relabel: where M_strl's greedy answer is g-equivalent to the label, adopt it (and its space).
 
@@ -372,7 +378,7 @@ def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) ->
         text = policy.decode(ids)
         if space != "language" and g_match(text, context):
             examples.append([k, text])
-            adopted[text.split(":", 1)[0]] += 1
+            adopted[executed_space(text)] += 1
         else:
             examples.append([k, context.labels[space]])
     return {"examples": examples, "adopted": dict(adopted), "total": len(data)}
