@@ -83,6 +83,9 @@ def test_bare_bodies_are_recognised():
     assert cs.parse("Explore").spaces == ("grounding",)
     assert cs.parse("turn left").spaces == ("motion",)
     assert not cs.parse("turn left").levels[0].prefixed
+    assert cs.parse("Motion: turn left").levels[0].prefixed
+    tagged = cs.parse("<motion>turn left</motion>").levels[0]
+    assert tagged.tagged and not tagged.prefixed
     assert cs.parse("<|latent_3|>").spaces == ("latent",)
     # free text is never taken as a bare skill
     chain = cs.parse("chop the tree")

@@ -111,7 +111,8 @@ class Level(NamedTuple):
         body_span: ``(start, end)`` offsets of the body (after the prefix, inside the tags).
         action: the parsed action, or ``None`` when parsing failed.
         error: the :class:`ParseError` (positions in the original response), or ``None``.
-        prefixed: ``False`` when the response had no prefix and the level was recognised from its body.
+        prefixed: whether the level was written after its prefix (``Action: …``); ``False`` for a level in its
+            tag, and for a bare body recognised without one.
         tagged: ``True`` for a level written inside its tag (``<raw>…</raw>``).
     """
 
@@ -444,7 +445,7 @@ class ChainSpace(ActionSpace[Chain]):
             action, error = space.parse_body(text, body_start, body_end), None
         except ParseError as err:
             action, error = None, err
-        return Level(space.name, span, (body_start, body_end), action, error, tagged=tagged)
+        return Level(space.name, span, (body_start, body_end), action, error, prefixed=not tagged, tagged=tagged)
 
     def _scan_tags(self, text: str, tags: list[re.Match[str]]) -> tuple[list[_Block], list[ParseError]]:
         """Pair opening and closing tags into blocks, in one pass (tags inside a block belong to its body).
