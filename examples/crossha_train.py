@@ -394,7 +394,7 @@ def craftworld_env(cfg: Config, codebook: LatentCodebook) -> MakeEnv:
 
     def make_env(task: str, seed: int) -> TextActionEnv:
         world = CraftWorld(task, max_ticks=cfg.max_ticks)
-        controllers = craftworld_controllers(cfg.controllers, codebook=codebook, seed=seed)
+        controllers = craftworld_controllers(cfg.controllers, seed=seed)  # latent's comes from the codebook
         return TextActionEnv(world, codebook=codebook, max_calls=cfg.max_calls, controllers=controllers)
 
     return make_env

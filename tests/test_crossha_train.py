@@ -324,6 +324,7 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
     assert bool((logp[inside] > free[inside] + 1e-3).any())  # the mask removed probability mass
 
 
+@pytest.mark.slow  # a whole ci run under the grammars: run by .ci/run's `make test-slow` (the default run neared 10 min)
 @pytest.mark.timeout(600)
 def test_ci_preset_runs_constrained(tmp_path: Path) -> None:
     pytest.importorskip("llguidance")

@@ -39,7 +39,8 @@ def make_text_env(
         'language'
     """
     env = CraftWorld(task, max_ticks=max_ticks, **craftworld_kwargs)
-    chosen = craftworld_controllers(controllers, codebook=codebook, skill_failure_rate=skill_failure_rate, seed=seed)
+    # the latent controller comes from the codebook TextActionEnv is given: it is passed once
+    chosen = craftworld_controllers(controllers, skill_failure_rate=skill_failure_rate, seed=seed)
     text_env = TextActionEnv(
         env, controllers=chosen, codebook=codebook, token_counter=token_counter, max_calls=max_calls
     )
