@@ -119,3 +119,12 @@ def test_sft_and_grpo_train_only_the_top_layers():
     assert {"pg_loss", "kl", "clip_frac"} <= set(metrics)
     assert all(torch.equal(p, frozen_before[n]) for n, p in policy.model.named_parameters() if not p.requires_grad)
     assert any(not torch.equal(a, b) for a, b in zip(trained_before, policy.trainable_parameters(), strict=True))
+
+
+def test_frozen_prefix_keeps_the_model_dtype():
+    policy = train_top_layers(three_layers(), 1)
+    policy.model.to(torch.bfloat16).eval()
+    prompts, responses = rows(policy)
+    plain, _ = response_logprobs(policy, prompts, responses)
+    cached, _ = response_logprobs(policy, prompts, responses, frozen=FrozenPrefix())
+    assert cached.dtype == plain.dtype and torch.allclose(plain.float(), cached.float(), atol=5e-2)

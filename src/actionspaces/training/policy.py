@@ -571,8 +571,8 @@ class FrozenPrefix:
         missing = list(dict.fromkeys(tuple(r) for r in rows if tuple(r) not in self._rows))
         if missing:
             self._compute(policy, missing)
-        width = attention.shape[1]
-        out = torch.zeros(len(rows), width, self._rows[tuple(rows[0])].shape[-1])
+        width, first = attention.shape[1], self._rows[tuple(rows[0])]
+        out = torch.zeros(len(rows), width, first.shape[-1], dtype=first.dtype)  # the model's own dtype (bf16 too)
         for i, row in enumerate(rows):
             out[i, : len(row)] = self._rows[tuple(row)]
         return out.to(policy.device)
