@@ -232,32 +232,40 @@ def _sorted(names: list[str] | None, key: str) -> tuple[str, ...]:
     return tuple(sorted(chosen, key=lambda n: (0, getattr(entries[n], key)) if n in entries else (1, 0)))
 
 
-def registered_controllers(names: Iterable[str] | None = None) -> dict[str, Any]:
+def registered_controllers(names: Iterable[str] | None = None, *, skip: Iterable[str] = ()) -> dict[str, Any]:
     """A fresh controller of each registered space (of ``names``) that declares one (``SpaceEntry.controller``).
+
+    ``skip`` names the spaces whose controllers the caller builds itself (none is built for them).
 
     Examples:
         >>> sorted(registered_controllers())
         ['grounding', 'motion', 'raw']
+        >>> sorted(registered_controllers(skip=["raw"]))
+        ['grounding', 'motion']
     """
     wanted = None if names is None else set(names)
+    skipped = set(skip)
     return {
         entry.name: entry.controller()
         for entry in registered_spaces()
-        if entry.controller is not None and (wanted is None or entry.name in wanted)
+        if entry.controller is not None and (wanted is None or entry.name in wanted) and entry.name not in skipped
     }
 
 
-def _library_controller(name: str) -> Any:
-    """The library's default controller of a built-in space (imported when first built: no gymnasium on import)."""
-    from .controllers import default_controllers
+def _library_controller(class_name: str) -> Any:
+    """A default instance of one of the library's controllers (imported when first built: no gymnasium on import)."""
+    from . import controllers
 
-    return default_controllers()[name]
+    return getattr(controllers, class_name)()
 
 
+_RAW = partial(_library_controller, "RawController")
+_GROUNDING = partial(_library_controller, "GroundingController")
+_MOTION = partial(_library_controller, "MotionController")
 for _entry in (
-    SpaceEntry(RawSpace, execution_rank=0, text_order=40, controller=partial(_library_controller, "raw")),
-    SpaceEntry(GroundingSpace, execution_rank=30, text_order=10, controller=partial(_library_controller, "grounding")),
-    SpaceEntry(MotionSpace, execution_rank=20, text_order=20, controller=partial(_library_controller, "motion")),
+    SpaceEntry(RawSpace, execution_rank=0, text_order=40, controller=_RAW),
+    SpaceEntry(GroundingSpace, execution_rank=30, text_order=10, controller=_GROUNDING),
+    SpaceEntry(MotionSpace, execution_rank=20, text_order=20, controller=_MOTION),
     SpaceEntry(LanguageSpace, execution_rank=40, text_order=0, tag="skill", bare=False),
     SpaceEntry(LatentSpace, execution_rank=10, text_order=30),
 ):

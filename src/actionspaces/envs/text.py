@@ -149,13 +149,14 @@ class TextActionEnv(gym.Wrapper[dict[str, Any], str, dict[str, Any], Any], gym.u
             chain = ChainSpace(default_spaces(sized))
         self.chain = chain
         spaces = chain.spaces
-        # every registered space's own controller; the built-ins' sized to this chain's instances
-        defaults = registered_controllers(spaces) | default_controllers(
+        # the built-ins' controllers sized to this chain's instances; every other registered space's own
+        built_in = default_controllers(
             raw=_space(spaces, "raw", RawSpace),
             motion=_space(spaces, "motion", MotionSpace),
             grounding=_space(spaces, "grounding", GroundingSpace),
             codebook=codebook,
         )
+        defaults = registered_controllers(spaces, skip=built_in) | built_in
         given = dict(controllers or {})
         for name, controller in given.items():
             if not isinstance(controller, Controller):

@@ -300,9 +300,8 @@ def craftworld_controllers(
     """
     if kind not in CONTROLLER_KINDS:
         raise ValueError(f"kind must be one of {CONTROLLER_KINDS}, got {kind!r}")
-    controllers = registered_controllers() | default_controllers(
-        raw=raw, motion=motion, grounding=grounding, codebook=codebook
-    )
+    built_in = default_controllers(raw=raw, motion=motion, grounding=grounding, codebook=codebook)
+    controllers = registered_controllers(skip=built_in) | built_in
     controllers["language"] = OracleSkillController(failure_rate=skill_failure_rate, seed=seed)
     if kind == "oracle":
         controllers["grounding"] = OracleGroundingController(grounding)
