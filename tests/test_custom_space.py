@@ -1,7 +1,6 @@
 """The custom-space example (docs/custom-space.md) runs, and a space with its own grammar file behaves."""
 
 import importlib.util
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +57,7 @@ def test_a_sixth_space_declared_in_one_file_reaches_every_layer():
     import actionspaces as asp
     from actionspaces.cli import app
     from actionspaces.decoding import generation_grammar
+    from actionspaces.decoding.grammar import spelled_out_grammar
     from actionspaces.envs import CraftWorld, TextActionEnv
     from actionspaces.evaluation import Answer, play, summarize
     from actionspaces.registry import register_space, registered_controllers, unregister_space
@@ -71,9 +71,8 @@ def test_a_sixth_space_declared_in_one_file_reaches_every_layer():
         # the chain's generation grammar offers the new level, and writes it as its parser reads it
         grammar = generation_grammar("chain", single=True)
         assert '"Hotbar: " hotbar' in grammar.splitlines()[0]
-        spelled = re.sub(r"<\|[A-Za-z0-9_]+\|>", lambda m: f'"{m.group(0)}"', grammar)
         tokenizer = llguidance.LLTokenizer("byte")
-        matcher = llguidance.LLMatcher(tokenizer, llguidance.grammar_from("lark", spelled))
+        matcher = llguidance.LLMatcher(tokenizer, llguidance.grammar_from("lark", spelled_out_grammar(grammar)))
         assert matcher.consume_tokens(tokenizer.tokenize_bytes(b"Hotbar: 7")) and matcher.is_accepting()
         # an env executes it through the registered controller, unasked
         assert type(registered_controllers(["hotbar"])["hotbar"]).__name__ == "HotbarController"

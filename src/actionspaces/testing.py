@@ -24,7 +24,6 @@ Examples:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -182,9 +181,6 @@ def _check_tool(space: ActionSpace[Any], rng: np.random.Generator, n: int) -> bo
     return True
 
 
-_SPECIAL = re.compile(r"<\|[A-Za-z0-9_]+\|>")
-
-
 def _check_generation(space: ActionSpace[Any], rng: np.random.Generator, n: int) -> bool:
     """Random walks through the generation grammar, byte by byte; each finished string must parse."""
     if space.generation_rules() is None:
@@ -193,16 +189,14 @@ def _check_generation(space: ActionSpace[Any], rng: np.random.Generator, n: int)
         import llguidance
     except ImportError:
         return False
-    from .decoding.grammar import generation_grammar
+    from .decoding.grammar import generation_grammar, spelled_out_grammar
 
     try:
         grammar = generation_grammar(space)
     except (TypeError, ValueError) as err:
         raise SpaceContractError(space, "generation", space.generation_rules(), str(err)) from err
-    # a byte tokenizer has no special tokens: match each as its spelled-out text instead
-    spelled = _SPECIAL.sub(lambda m: f'"{m.group(0)}"', grammar)
-    tokenizer = llguidance.LLTokenizer("byte")
-    matcher = llguidance.LLMatcher(tokenizer, llguidance.grammar_from("lark", spelled))
+    tokenizer = llguidance.LLTokenizer("byte")  # no special tokens: the grammar matches them spelled out
+    matcher = llguidance.LLMatcher(tokenizer, llguidance.grammar_from("lark", spelled_out_grammar(grammar)))
     if matcher.is_error():
         raise SpaceContractError(space, "generation", grammar, f"the grammar does not compile: {matcher.get_error()}")
     eos = tokenizer.eos_token

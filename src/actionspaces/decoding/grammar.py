@@ -31,6 +31,7 @@ __all__ = [
     "LANGUAGE_MAX_CHARS",
     "generation_grammar",
     "special_tokens",
+    "spelled_out_grammar",
 ]
 _SPECIAL = re.compile(r"<\|[A-Za-z0-9_]+\|>")
 
@@ -133,3 +134,16 @@ def special_tokens(grammar: str) -> list[str]:
         ['<|latent_0|>', '<|latent_1|>']
     """
     return sorted(set(_SPECIAL.findall(grammar)), key=lambda t: (len(t), t))
+
+
+def spelled_out_grammar(grammar: str) -> str:
+    """``grammar`` with every special token matched as its spelled-out text (``<|x|>`` becomes ``"<|x|>"``).
+
+    For a tokenizer without the special tokens, such as llguidance's byte tokenizer, which checks what
+    strings a grammar writes without a model's vocabulary (:func:`actionspaces.testing.check_space`).
+
+    Examples:
+        >>> spelled_out_grammar("latent_code: <|latent_0|> | <|latent_1|>")
+        'latent_code: "<|latent_0|>" | "<|latent_1|>"'
+    """
+    return _SPECIAL.sub(lambda m: lark_literal(m.group(0)), grammar)
