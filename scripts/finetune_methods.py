@@ -23,8 +23,8 @@ import torch
 import typer
 
 from actionspaces.controllers import LatentCodebook
-from actionspaces.envs.craftworld import label_step, record_expert
-from actionspaces.envs.craftworld.tasks import tasks
+from actionspaces.envs.craftworld import label_step
+from actionspaces.envs.craftworld.datasets import fit_codebook, record_episodes
 from actionspaces.training import set_torch_threads
 from actionspaces.training.policy import Policy, response_logprobs, train_top_layers
 from actionspaces.training.pretrained import load_pretrained
@@ -35,9 +35,8 @@ LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", 
 
 def answers() -> tuple[list[tuple[str, str]], list[tuple[str, str]], LatentCodebook]:
     """(observation, answer) pairs in every space the step can be said in: 4 of 5 tasks train, 1 of 5 held out."""
-    episodes = [(task, record_expert(task, 0)) for task in tasks("train")]
-    chunks = [[s.action for s in steps][i : i + 4] for _, steps in episodes for i in range(0, len(steps) - 3, 2)]
-    codebook = LatentCodebook.fit(chunks, size=32, seed=0)
+    episodes = record_episodes([0])  # every training task, from seed 0
+    codebook = fit_codebook(episodes, 32)
     train, held = [], []
     for k, (_, steps) in enumerate(episodes):
         for t in range(0, len(steps), 4):

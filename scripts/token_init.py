@@ -24,8 +24,8 @@ import torch
 import typer
 
 from actionspaces.controllers import LatentCodebook
-from actionspaces.envs.craftworld import label_step, record_expert
-from actionspaces.envs.craftworld.tasks import tasks
+from actionspaces.envs.craftworld import label_step
+from actionspaces.envs.craftworld.datasets import fit_codebook, record_episodes
 from actionspaces.training import set_torch_threads
 from actionspaces.training.policy import Policy, response_logprobs
 from actionspaces.training.pretrained import load_pretrained
@@ -35,9 +35,8 @@ app = typer.Typer(add_completion=False)
 
 def answers(codebook_size: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]], LatentCodebook]:
     """(observation, answer) pairs written in grounding or latent: training tasks' and held-out tasks'."""
-    episodes = [(task, record_expert(task, 0)) for task in tasks("train")]
-    chunks = [[s.action for s in steps][i : i + 4] for _, steps in episodes for i in range(0, len(steps) - 3, 2)]
-    codebook = LatentCodebook.fit(chunks, size=codebook_size, seed=0)
+    episodes = record_episodes([0])  # every training task, from seed 0
+    codebook = fit_codebook(episodes, codebook_size)
     train, held = [], []
     for k, (_, steps) in enumerate(episodes):
         for t in range(0, len(steps), 4):
