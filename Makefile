@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow test-all lint docs demo bench dist check-dist figures world-data clean
+.PHONY: test test-slow test-all test-trl-range lint docs demo bench dist check-dist figures world-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test-slow: $(STAMP)
 ## make test-all: every test, slow ones included.
 test-all: $(STAMP)
 	$(BIN)/pytest -q -m ""
+
+## make test-trl-range: the TRL tests on the lowest and the highest TRL that pyproject.toml admits (.venv-trl/).
+test-trl-range: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/trl_range.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples scripts
@@ -59,4 +63,4 @@ figures: $(STAMP)
 	$(BIN)/python scripts/make_figures.py docs/images
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site dist
+	rm -rf $(VENV) .venv-trl .pytest_cache .mypy_cache .ruff_cache .hypothesis site dist

@@ -176,27 +176,28 @@ def test_the_spaces_special_tokens_reach_the_env_through_the_rollout():
     assert [space for _, space in seen] == ["latent", "grounding"]
 
 
-def test_trainer_generate_calls_only_the_private_method_it_was_tested_against():
+def test_trainer_generate_calls_each_private_form_it_was_tested_against():
     calls = []
 
-    class Trl116:  # GRPOTrainer._generate_single_turn as TRL 1.16 defines it
+    class Trl116:  # GRPOTrainer._generate_single_turn as TRL 1.14 to 1.16 define it
         def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
             calls.append((prompt_ids, images, multimodal_fields, num_generations))
             return [[7, 8]], None
 
-    assert trainer_generate(Trl116())([[1, 2]]) == ([[7, 8]], None)
-    assert calls == [([[1, 2]], None, {}, 1)]
+    class Trl110:  # TRL 1.10 to 1.13
+        def _generate_single_turn(self, prompt_ids, images, multimodal_fields, has_tool_images=False):
+            calls.append((prompt_ids, images, multimodal_fields))
+            return [[9]], [[-0.5]]
 
-    class Trl10:  # TRL 1.0 to 1.9
-        def _generate_single_turn(self, prompt_ids, images, multimodal_fields):
-            raise AssertionError("never called")
+    assert trainer_generate(Trl116())([[1, 2]]) == ([[7, 8]], None)
+    assert trainer_generate(Trl110())([[3]]) == ([[9]], [[-0.5]])
+    assert calls == [([[1, 2]], None, {}, 1), ([[3]], None, {})]
 
     class Trl024:  # TRL 0.24
         def _generate_single_turn(self, prompts, images):
             raise AssertionError("never called")
 
-    for old in (Trl10(), Trl024()):
-        with pytest.raises(TypeError, match="pass generate= to text_env_rollout_func"):
-            trainer_generate(old)
+    with pytest.raises(TypeError, match="pass generate= to text_env_rollout_func"):
+        trainer_generate(Trl024())
     with pytest.raises(TypeError, match="has no _generate_single_turn"):
         trainer_generate(object())

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..state import ViewState
 
-__all__ = ["answer_text", "completion_text", "completion_texts", "view_state"]
+__all__ = ["answer_text", "completion_text", "completion_texts", "observation_text", "view_state"]
 
 
 def answer_text(tokenizer: Any, ids: Sequence[int], drop: set[int] | None = None) -> str:
@@ -51,6 +51,17 @@ def completion_text(completion: Any) -> str:
                     return "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
         raise ValueError("a conversational completion must contain an assistant message with text content")
     raise TypeError(f"a completion is a str or a list of messages, got {type(completion).__name__}")
+
+
+def observation_text(obs: Mapping[str, Any]) -> str:
+    """What a model reads of a text-action env's observation by default: its ``"text"``.
+
+    Raises:
+        ValueError: the observation has no ``"text"`` string.
+    """
+    if not isinstance(obs, Mapping) or not isinstance(obs.get("text"), str):
+        raise ValueError("the observation has no 'text'; pass observation= to say what the model reads of it")
+    return str(obs["text"])
 
 
 def view_state(value: Any) -> ViewState | None:

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..rewards import episode_success
 from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, episode_return
-from ._common import answer_text
+from ._common import answer_text, observation_text
 
 __all__ = [
     "Generate",
@@ -77,14 +77,14 @@ def trainer_generate(trainer: Any) -> Generate:
     """One turn through ``trainer``'s own backend (``GRPOTrainer._generate_single_turn``: transformers or vLLM).
 
     TRL keeps that method private and has changed it: ``(prompts, images)`` in 0.24, ``(prompt_ids, images,
-    multimodal_fields)`` in 1.0 to 1.9, ``(prompt_ids, images, multimodal_fields, num_generations, ...)``
-    in the TRL this library is tested with (1.16). Only that last form is called; any other is refused
-    here, before a rollout, rather than misread. Pass your own ``generate`` to :func:`text_env_rollout_func`
-    on another TRL.
+    multimodal_fields)`` from 1.0 to 1.13, ``(prompt_ids, images, multimodal_fields, num_generations, ...)``
+    from 1.14 (the TRL range this library admits, ``trl>=1.10,<1.17``, is tested at both ends by ``make
+    test-trl-range``). The two ``prompt_ids`` forms are called, chosen by the method's signature; any
+    other is refused here, before a rollout, rather than misread. Pass your own ``generate`` to
+    :func:`text_env_rollout_func` on another TRL.
 
     Raises:
-        TypeError: ``trainer`` has no such method, or it does not take ``(prompt_ids, images,
-            multimodal_fields, num_generations)``.
+        TypeError: ``trainer`` has no such method, or it takes neither form.
     """
     method = getattr(trainer, "_generate_single_turn", None)
     if method is None:
@@ -92,19 +92,20 @@ def trainer_generate(trainer: Any) -> Generate:
             f"{type(trainer).__name__} has no _generate_single_turn (TRL's GRPOTrainer backend); pass generate= to "
             "text_env_rollout_func"
         )
-    expected = ["prompt_ids", "images", "multimodal_fields", "num_generations"]
     try:
-        names = list(inspect.signature(method).parameters)[:4]
+        names = list(inspect.signature(method).parameters)
     except (TypeError, ValueError):
         names = []
-    if names != expected:
+    if names[:3] != ["prompt_ids", "images", "multimodal_fields"]:
         raise TypeError(
             f"{type(trainer).__name__}._generate_single_turn takes {names or 'an unreadable signature'}, not "
-            f"{expected} (the TRL this library is tested with): pass generate= to text_env_rollout_func"
+            "(prompt_ids, images, multimodal_fields, ...) as TRL 1.10 to 1.16 do: pass generate= to "
+            "text_env_rollout_func"
         )
+    per_prompt = names[3:4] == ["num_generations"]  # from TRL 1.14: how many completions of each prompt
 
     def generate(histories: list[list[int]]) -> tuple[list[list[int]], list[list[float]] | None]:
-        ids, logprobs = method(histories, None, {}, 1)
+        ids, logprobs = method(histories, None, {}, 1) if per_prompt else method(histories, None, {})
         return [list(map(int, row)) for row in ids], logprobs
 
     return generate
@@ -144,6 +145,10 @@ def text_env_rollout_func(
         observation: the text the model sees of an observation (``obs["text"]`` by default).
         generate: builds the per-turn generator from the trainer (:func:`trainer_generate` by default).
 
+    TRL calls the result as ``rollout_func(prompts, trainer)``: ``prompts`` is this process's slice of the
+    batch, each prompt repeated ``num_generations`` times in a row (so measured with TRL 1.10 and 1.16,
+    whose docstrings say otherwise), ``trainer`` the ``GRPOTrainer``.
+
     The returned dict holds TRL's ``prompt_ids``, ``completion_ids``, ``logprobs`` and ``env_mask``, and for
     the reward functions ``episode_return``, ``success``, ``policy_tokens``, ``calls`` and ``task``.
     """
@@ -151,7 +156,7 @@ def text_env_rollout_func(
         raise ValueError(f"max_turns must be >= 1, got {max_turns}")
     if token_penalty < 0 or format_penalty < 0:
         raise ValueError("token_penalty and format_penalty must be >= 0")
-    read = observation or _text_of
+    read = observation or observation_text
 
     def rollout(prompts: list[Any], trainer: Any) -> dict[str, list[Any]]:
         tokenizer = trainer.processing_class
@@ -225,12 +230,6 @@ def episode_return_reward(completions: Sequence[Any], episode_return: Sequence[f
     if len(episode_return) != len(completions):
         raise ValueError(f"{len(episode_return)} episode returns for {len(completions)} completions")
     return [float(r) for r in episode_return]
-
-
-def _text_of(obs: Mapping[str, Any]) -> str:
-    if not isinstance(obs, Mapping) or not isinstance(obs.get("text"), str):
-        raise ValueError("the observation has no 'text'; pass observation= to say what the model reads of it")
-    return str(obs["text"])
 
 
 def _ids(value: Any) -> list[int]:
