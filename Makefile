@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow test-all test-trl-range lint docs demo bench dist check-dist figures world-data clean
+.PHONY: test test-slow test-all test-trl-range test-verl lint docs demo bench dist check-dist figures world-data clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ test-all: $(STAMP)
 ## make test-trl-range: the TRL tests on the lowest and the highest TRL that pyproject.toml admits (.venv-trl/).
 test-trl-range: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/trl_range.py
+
+## make test-verl: the verl agent loop's tests against verl's own classes, in a venv of its own (.venv-verl/).
+VERL_STAMP := .venv-verl/.installed
+$(VERL_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv .venv-verl
+	.venv-verl/bin/pip install --quiet --upgrade pip
+	.venv-verl/bin/pip install --quiet -c constraints.txt -e ".[verl]" "pytest>=8" "pytest-timeout>=2.3"
+	touch $(VERL_STAMP)
+
+test-verl: $(VERL_STAMP)
+	HF_HUB_OFFLINE=1 .venv-verl/bin/python -m pytest -q -p no:cacheprovider tests/test_verl_agent.py tests/test_docs.py -k verl_agent
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples scripts
@@ -63,4 +74,4 @@ figures: $(STAMP)
 	$(BIN)/python scripts/make_figures.py docs/images
 
 clean:
-	rm -rf $(VENV) .venv-trl .pytest_cache .mypy_cache .ruff_cache .hypothesis site dist
+	rm -rf $(VENV) .venv-trl .venv-verl .pytest_cache .mypy_cache .ruff_cache .hypothesis site dist

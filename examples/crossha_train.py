@@ -14,7 +14,8 @@ order:
     3. MTRL     multi-turn GRPO through TextActionEnv, return = success - lambda*tokens -> M_mtrl (CrossHA)
     4. baselines single-space pipelines (raw, grounding, motion: SFT then MTRL), CrossHA without STRL, and
                 (--set ablate_base=true) CrossHA's stages 1-3 from the untrained model: without M_base
-    5. eval     the training tasks and a seeded sample of the held-out ones, per category
+    5. eval     the training tasks and a seeded sample of the held-out ones, per category (CrossHA's
+                models as soon as they are trained, the baselines after them)
 
 Run it:
 
@@ -544,6 +545,17 @@ def crossha_stages(
     return {"mix": m_mix, "cs1": m_cs1, "strl": m_strl, "cs2": m_cs2, "crossha": crossha}
 
 
+def evaluate_models(run: TrainingRun, cfg: Config, models: dict[str, Policy], make_env: MakeEnv,
+                    done: Results) -> Results:  # fmt: skip
+    """``done`` and the evaluation of every model of ``models`` it lacks (each seeded by its name), in ROWS' order."""
+    for name in [m for m in ROWS if m in models and m not in done and m in (cfg.eval_models or ROWS)]:
+        seed_iteration(cfg.seed, "eval/" + name, 0)
+        r = done[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, make_env))
+        tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
+                   f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
+    return {m: done[m] for m in ROWS if m in done}
+
+
 def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = False) -> dict[str, Any]:
     """Run (or resume) every stage of ``cfg`` under ``root`` and return the evaluation of every model."""
     started = time.perf_counter()
@@ -579,6 +591,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     make_env = craftworld_env(cfg, codebook)  # the env every episode plays: another env, another factory
     mtrl = mtrl_step(cfg, make_env)
     models = crossha_stages(run, cfg, m_base, d_mix, mtrl, grammars)
+    results = evaluate_models(run, cfg, models, make_env, {})  # the claims that matter first, then the baselines
 
     # 4. baselines, same budgets: single-space SFT then MTRL; CrossHA without STRL (M_mix straight into MTRL);
     #    CrossHA without M_base (its stages from the untrained model)
@@ -593,15 +606,8 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     if cfg.ablate_base:
         models["nobase_crossha"] = crossha_stages(run, cfg, untrained, d_mix, mtrl, grammars, "nobase_")["crossha"]
 
-    # 5. evaluation of every model on every task
-    results = {}
-    evaluated = [m for m in ROWS if m in models and (cfg.eval_models is None or m in cfg.eval_models)]
-    for name in tqdm(evaluated, desc="evaluate", leave=False):
-        seed_iteration(cfg.seed, "eval/" + name, 0)
-        results[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, make_env))
-        r = results[name]
-        tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
-                   f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
+    # 5. evaluation of every model on every task (CrossHA's own were evaluated above, once trained)
+    results = evaluate_models(run, cfg, models, make_env, results)
     write_report(run, cfg, results)
     tqdm.write(f"done in {time.perf_counter() - started:.0f} s: {run.root / 'results.md'}")
     return results

@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 import trl
+from accelerate import PartialState
+from accelerate.utils import broadcast_object_list
 
 from actionspaces.controllers import LatentCodebook
 from actionspaces.envs.craftworld.datasets import (
@@ -29,7 +31,7 @@ from actionspaces.envs.craftworld.datasets import (
 )
 from crossha_train import PRESETS, Config, Policy, checkpoint_policy, knowledge_facts, tiny_policy
 
-__all__ = ["grpo_config", "quick_setup", "saved_policy"]
+__all__ = ["grpo_config", "processes", "quick_setup", "saved_policy"]
 
 
 def quick_setup(model: Path | None) -> tuple[Config, LatentCodebook, list[tuple[Context, str]], Policy]:
@@ -51,12 +53,29 @@ def quick_setup(model: Path | None) -> tuple[Config, LatentCodebook, list[tuple[
     return cfg, codebook, d_mix, policy
 
 
+def processes() -> PartialState:
+    """This run's processes (one, or those ``torchrun``/``accelerate launch`` started), on CPU without CUDA.
+
+    ``cpu=True`` matters: without it accelerate reads a CPU run under ``torchrun`` as one process.
+    """
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
 @contextlib.contextmanager
 def saved_policy(policy: Policy) -> Iterator[str]:
-    """A temporary directory holding ``policy``'s model and tokenizer, for TRL to load from."""
-    with tempfile.TemporaryDirectory() as tmp:
-        policy.save(tmp)
-        yield tmp
+    """A temporary directory holding ``policy``'s model and tokenizer, for TRL to load from, on every process.
+
+    Under several processes (``torchrun``, ``accelerate launch``) transformers writes a checkpoint from
+    rank 0 only, so rank 0 writes it and tells the others where: each rank then loads the same weights.
+    """
+    state = processes()
+    with tempfile.TemporaryDirectory() if state.is_main_process else contextlib.nullcontext() as tmp:
+        if state.is_main_process:
+            policy.save(tmp)
+        path = [tmp]
+        broadcast_object_list(path, from_process=0)  # a no-op on one process
+        yield str(path[0])
+        state.wait_for_everyone()  # every rank has loaded it before rank 0 deletes it
 
 
 def grpo_config(cfg: Config, output: Path, steps: int, **overrides: Any) -> trl.GRPOConfig:

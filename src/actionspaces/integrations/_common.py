@@ -1,4 +1,4 @@
-"""What the TRL and verl adapters share: reading a completion's text and a row's view state."""
+"""What the TRL and verl adapters share: a completion's text, a row's view state, a chat kept as token ids."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from typing import Any
 
 from ..state import ViewState
 
-__all__ = ["answer_text", "completion_text", "completion_texts", "observation_text", "view_state"]
+__all__ = [
+    "ChatTokens",
+    "answer_text",
+    "completion_text",
+    "completion_texts",
+    "eos_ids",
+    "observation_text",
+    "view_state",
+]
 
 
 def answer_text(tokenizer: Any, ids: Sequence[int], drop: set[int] | None = None) -> str:
@@ -76,3 +84,75 @@ def view_state(value: Any) -> ViewState | None:
     if isinstance(value, Mapping):
         return ViewState.model_validate(dict(value))
     raise TypeError(f"a view state is a ViewState, a mapping of its fields or None, got {type(value).__name__}")
+
+
+def eos_ids(tokenizer: Any) -> set[int]:
+    """The ids that end a model's turn: the tokenizer's EOS and, where the vocabulary has it, ``<|im_end|>``."""
+    ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
+    return ids | ({end} if isinstance(end, int) else set())
+
+
+class ChatTokens:
+    """A multi-turn chat kept as token ids: the model's turns as generated, the env's rendered by the template.
+
+    A model's answer is never decoded and tokenized again (the ids it sampled are the ids trained on);
+    what the env adds between two answers (the turn's end, the next observation as a user turn, the next
+    generation prompt) is the difference of two renderings of the chat template, tokenized alone.
+
+    Args:
+        tokenizer: a tokenizer with a chat template.
+        observation: the first observation, the first user turn.
+
+    Raises:
+        ValueError: the tokenizer has no chat template, or (in :meth:`env_turn`) the template rewrites
+            earlier turns when one is added.
+    """
+
+    def __init__(self, tokenizer: Any, observation: str) -> None:
+        if not getattr(tokenizer, "chat_template", None):
+            raise ValueError("a multi-turn rollout needs a tokenizer with a chat template (the turns are chat turns)")
+        self.tokenizer = tokenizer
+        self.messages: list[dict[str, str]] = [{"role": "user", "content": observation}]
+        self.prompt_ids = _ids(tokenizer.apply_chat_template(self.messages, add_generation_prompt=True, tokenize=True))
+        self._eos = eos_ids(tokenizer)
+        self._turn_ends = _turn_ends(tokenizer)
+
+    def env_turn(self, answer_ids: Sequence[int], answer: str, observation: str) -> list[int]:
+        """The env's ids after the model's ``answer_ids`` (decoded: ``answer``): its turn's end, ``observation``."""
+        ended = bool(answer_ids) and int(answer_ids[-1]) in self._eos
+        self.messages.append({"role": "assistant", "content": answer})
+        before = self.tokenizer.apply_chat_template(self.messages, tokenize=False)
+        self.messages.append({"role": "user", "content": observation})
+        after = self.tokenizer.apply_chat_template(self.messages, tokenize=False, add_generation_prompt=True)
+        if not after.startswith(before):
+            raise ValueError(
+                "the chat template rewrites earlier turns when a turn is added: multi-turn rollouts need it not to"
+            )
+        text = self._turn_ends[ended] + str(after)[len(before) :]
+        return _ids(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _ids(value: Any) -> list[int]:
+    """Token ids from ``apply_chat_template(tokenize=True)``, which returns a list or a ``BatchEncoding``."""
+    if isinstance(value, Mapping):
+        value = value["input_ids"]
+    return [int(i) for i in value]
+
+
+def _turn_ends(tokenizer: Any) -> dict[bool, str]:
+    """What the chat template writes after an assistant answer (``<|im_end|>\\n`` for Qwen's).
+
+    Keyed by whether the model already wrote its end-of-turn token: then that token is its own and not repeated.
+    """
+    sentinel = "\u2063answer\u2063"
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "x"}, {"role": "assistant", "content": sentinel}], tokenize=False
+    )
+    tail = str(text).partition(sentinel)[2]
+    after_eos = tail
+    for token in ("<|im_end|>", tokenizer.eos_token or ""):
+        if token and tail.startswith(token):
+            after_eos = tail[len(token) :]
+            break
+    return {False: tail, True: after_eos}

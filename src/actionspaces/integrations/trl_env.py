@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 from ..gym_ids import TEXT_MAX_CALLS
-from ..registry import registered_spaces, space_entry
+from ..registry import registered_spaces, registry_version, space_entry
 from ..rewards import episode_success
 from ..space import ActionSpace
 from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, TokenCounter, episode_return
@@ -93,7 +93,7 @@ class ToolEnvironment:
 
     #: The spaces this class offers as tools (set on the subclasses ``ToolEnvironment(...)`` makes).
     tool_spaces: ClassVar[tuple[str, ...]] = ()
-    _classes: ClassVar[dict[tuple[str, ...], type[ToolEnvironment]]] = {}
+    _classes: ClassVar[dict[tuple[Any, ...], type[ToolEnvironment]]] = {}
 
     def __new__(cls, make_env: Callable[[str, int], Any] | None = None, *, spaces: Sequence[str] | None = None,
                 **_: Any) -> ToolEnvironment:  # fmt: skip
@@ -228,7 +228,7 @@ def _tool_class(base: type[ToolEnvironment], names: tuple[str, ...]) -> type[Too
     clash = sorted(set(names) & (_RESERVED | set(dir(base))))
     if clash:
         raise ValueError(f"spaces named {clash} would hide ToolEnvironment's own methods")
-    key = (base.__qualname__, *names)
+    key = (base.__qualname__, registry_version(), *names)  # a space registered anew gets a new class
     if key not in ToolEnvironment._classes:
         tools = {name: _tool_method(space_entry(name).create()) for name in names}
         cls = type(f"{base.__name__}[{','.join(names)}]", (base,), {**tools, "tool_spaces": names,

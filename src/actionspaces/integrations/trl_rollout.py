@@ -33,7 +33,7 @@ from typing import Any
 
 from ..rewards import episode_success
 from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, episode_return
-from ._common import answer_text, observation_text
+from ._common import ChatTokens, answer_text, eos_ids, observation_text
 
 __all__ = [
     "Generate",
@@ -122,7 +122,7 @@ class _Episode:
     turns: list[int] = field(default_factory=list)  # policy tokens per call
     unparsed: int = 0
     success: float = 0.0
-    messages: list[dict[str, str]] = field(default_factory=list)
+    chat: ChatTokens | None = None
 
 
 def text_env_rollout_func(
@@ -164,16 +164,14 @@ def text_env_rollout_func(
         if not getattr(tokenizer, "chat_template", None):
             raise ValueError("text_env_rollout_func needs a tokenizer with a chat template (the turns are chat turns)")
         step = generate(trainer)
-        eos = _eos(tokenizer)
-        turn_ends = _turn_ends(tokenizer)  # rendered once: they depend on the template only
+        eos = eos_ids(tokenizer)
         episodes: list[_Episode] = []
         for prompt in prompts:  # each arrives num_generations times: one episode per arrival
             spec = parse_episode_prompt(prompt)
             env = make_env(spec)
             obs, _ = env.reset(seed=spec["seed"])
-            messages = [{"role": "user", "content": read(obs)}]
-            ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-            episodes.append(_Episode(env, spec["task"], _ids(ids), messages=messages))
+            chat = ChatTokens(tokenizer, read(obs))
+            episodes.append(_Episode(env, spec["task"], chat.prompt_ids, chat=chat))
         live = list(range(len(episodes)))
         for _turn in range(max_turns):
             if not live:
@@ -194,8 +192,8 @@ def text_env_rollout_func(
                 if terminated or truncated or _turn == max_turns - 1:
                     episode.env.close()
                     continue
-                ended = bool(ids) and ids[-1] in eos
-                env_ids = _next_turn(tokenizer, episode, text, read(obs), turn_end=turn_ends[ended])
+                assert episode.chat is not None
+                env_ids = episode.chat.env_turn(ids, text, read(obs))
                 episode.completion += env_ids
                 episode.mask += [0] * len(env_ids)
                 episode.logprobs += [0.0] * len(env_ids)
@@ -230,51 +228,3 @@ def episode_return_reward(completions: Sequence[Any], episode_return: Sequence[f
     if len(episode_return) != len(completions):
         raise ValueError(f"{len(episode_return)} episode returns for {len(completions)} completions")
     return [float(r) for r in episode_return]
-
-
-def _ids(value: Any) -> list[int]:
-    """Token ids from ``apply_chat_template(tokenize=True)``, which returns a list or a ``BatchEncoding``."""
-    if isinstance(value, Mapping):
-        value = value["input_ids"]
-    return [int(i) for i in value]
-
-
-def _eos(tokenizer: Any) -> set[int]:
-    ids = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
-    end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
-    return ids | ({end} if isinstance(end, int) else set())
-
-
-def _turn_ends(tokenizer: Any) -> dict[bool, str]:
-    """What the chat template writes after an assistant answer (``<|im_end|>\\n`` for Qwen's).
-
-    Keyed by whether the model already wrote its end-of-turn token: then that token is its own and not repeated.
-    """
-    sentinel = "\u2063answer\u2063"
-    text = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "x"}, {"role": "assistant", "content": sentinel}], tokenize=False
-    )
-    tail = str(text).partition(sentinel)[2]
-    after_eos = tail
-    for token in ("<|im_end|>", tokenizer.eos_token or ""):
-        if token and tail.startswith(token):
-            after_eos = tail[len(token) :]
-            break
-    return {False: tail, True: after_eos}
-
-
-def _next_turn(tokenizer: Any, episode: _Episode, answer: str, observation: str, *, turn_end: str) -> list[int]:
-    """The env's tokens between the model's answer and its next one: the turn's end, the observation, the prompt.
-
-    Rendered by the chat template (the conversation with and without the new user turn), so they are
-    exactly what the template writes.
-    """
-    episode.messages.append({"role": "assistant", "content": answer})
-    before = tokenizer.apply_chat_template(episode.messages, tokenize=False)
-    episode.messages.append({"role": "user", "content": observation})
-    after = tokenizer.apply_chat_template(episode.messages, tokenize=False, add_generation_prompt=True)
-    if not after.startswith(before):
-        raise ValueError(
-            "the chat template rewrites earlier turns when a turn is added: multi-turn rollouts need it not to"
-        )
-    return _ids(tokenizer(turn_end + str(after)[len(before) :], add_special_tokens=False)["input_ids"])
