@@ -90,8 +90,9 @@ def test_bad_rows_and_bad_configurations_are_named():
         quiet(spaces=["hotbar"])
     with pytest.raises(ValueError, match="at least one"):
         quiet(spaces=[])
-    with pytest.raises(ValueError, match="penalties"):
-        quiet(format_penalty=-1)
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="penalties"):
+            quiet(format_penalty=bad)
     only_raw = quiet(make_env=lambda task, seed: TextActionEnv(CraftWorld(task), chain=None, controllers={}),
                      spaces=["latent"])  # fmt: skip
     with pytest.raises(ValueError, match=r"not the tool spaces \['latent'\]"):

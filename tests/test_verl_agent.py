@@ -181,6 +181,8 @@ def test_bad_rows_and_arguments_are_named(verl_agent):
         asyncio.run(loop.run({}, extra_info={"task": TASK, "seed": "0"}))
     with pytest.raises(ValueError, match="max_calls"):
         make_loop(verl_agent, tokenizer, ScriptedServer(tokenizer, []), max_calls=0)
+    with pytest.raises(ValueError, match="penalties"):
+        make_loop(verl_agent, tokenizer, ScriptedServer(tokenizer, []), token_penalty=float("nan"))
 
 
 def test_the_yaml_registers_the_loop_under_its_name(verl_agent):

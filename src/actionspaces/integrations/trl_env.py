@@ -32,6 +32,8 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
+import numbers
 import operator
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -112,8 +114,8 @@ class ToolEnvironment:
         max_calls: int = TEXT_MAX_CALLS,
         observation: Callable[[Mapping[str, Any]], str] | None = None,
     ) -> None:
-        if token_penalty < 0 or format_penalty < 0:
-            raise ValueError(f"penalties must be >= 0, got token {token_penalty}, format {format_penalty}")
+        if not all(math.isfinite(p) and p >= 0 for p in (token_penalty, format_penalty)):
+            raise ValueError(f"penalties must be finite and >= 0, got token {token_penalty}, format {format_penalty}")
         if make_env is None:
             from ..envs.craftworld import make_text_env
 
@@ -147,8 +149,9 @@ class ToolEnvironment:
             TypeError: ``task`` is not a str or ``seed`` not an int.
             ValueError: the env does not execute one of this environment's tool spaces.
         """
-        if not isinstance(task, str) or isinstance(seed, bool) or not isinstance(seed, int):
+        if not isinstance(task, str) or isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise TypeError(f"a row names its episode by task: str and seed: int, got {task!r} and {seed!r}")
+        seed = int(seed)
         if self._env is not None:
             self._env.close()
         env = self._make_env(task, seed)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,8 +155,8 @@ def text_env_rollout_func(
     """
     if max_turns < 1:
         raise ValueError(f"max_turns must be >= 1, got {max_turns}")
-    if token_penalty < 0 or format_penalty < 0:
-        raise ValueError("token_penalty and format_penalty must be >= 0")
+    if not all(math.isfinite(p) and p >= 0 for p in (token_penalty, format_penalty)):
+        raise ValueError(f"penalties must be finite and >= 0, got token {token_penalty}, format {format_penalty}")
     read = observation or observation_text
 
     def rollout(prompts: list[Any], trainer: Any) -> dict[str, list[Any]]:

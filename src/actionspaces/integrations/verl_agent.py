@@ -24,6 +24,7 @@ with :func:`verl_rows`. Importing it needs verl.
 from __future__ import annotations
 
 import asyncio
+import math
 import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -148,8 +149,8 @@ class TextEnvAgentLoop(AgentLoopBase):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         if max_calls < 1:
             raise ValueError(f"max_calls must be >= 1, got {max_calls}")
-        if token_penalty < 0 or format_penalty < 0:
-            raise ValueError(f"penalties must be >= 0, got token {token_penalty}, format {format_penalty}")
+        if not all(math.isfinite(p) and p >= 0 for p in (token_penalty, format_penalty)):
+            raise ValueError(f"penalties must be finite and >= 0, got token {token_penalty}, format {format_penalty}")
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs or {})
         self.max_calls = int(max_calls)
