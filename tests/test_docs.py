@@ -1,6 +1,7 @@
 """Every code block of the docs and the README is checked: ``>>>`` examples (and the docstrings') run."""
 
 import doctest
+import functools
 import importlib
 import pkgutil
 import re
@@ -127,7 +128,16 @@ def _check_command(argv):
     assert argv[0].endswith("python"), f"unknown command in a bash block: {argv}"
     script = ROOT / argv[1]
     assert script.is_file(), f"{argv[1]} does not exist"
-    help_text = subprocess.run(
+    help_text = _help(script)
+    assert help_text.returncode == 0, help_text.stderr
+    for option in (a.split("=")[0] for a in argv[2:] if a.startswith("--")):
+        assert option in help_text.stdout, f"{argv[1]} has no option {option}"
+
+
+@functools.cache
+def _help(script: Path) -> subprocess.CompletedProcess[str]:
+    """``script --help``, run once per script (the pages name the trainer in many blocks; each run imports torch)."""
+    return subprocess.run(
         [sys.executable, str(script), "--help"],
         capture_output=True,
         text=True,
@@ -135,9 +145,6 @@ def _check_command(argv):
         env={"COLUMNS": "200", "PATH": str(BIN), "HF_HUB_OFFLINE": "1"},
         check=False,
     )
-    assert help_text.returncode == 0, help_text.stderr
-    for option in (a.split("=")[0] for a in argv[2:] if a.startswith("--")):
-        assert option in help_text.stdout, f"{argv[1]} has no option {option}"
 
 
 def _check_pip(argv):

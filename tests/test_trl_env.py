@@ -130,6 +130,7 @@ def first_line(obs):
     return obs["text"].splitlines()[0]
 
 
+@pytest.mark.slow  # about 30 s: a tiny model taught one call, then two GRPO steps; make test-trl-range runs it too
 def test_grpo_trainer_plays_tool_episodes_and_masks_the_env_out_of_the_loss(tmp_path):
     """GRPOTrainer(environment_factory=ToolEnvironment...) for two steps on a tiny model taught one tool call."""
     torch = pytest.importorskip("torch")
