@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMAT_PENALTY", "TOKEN_PENALTY", "TokenCounter", "episode_return", "token_penalized_return"]
+__all__ = [
+    "FORMAT_PENALTY",
+    "TOKEN_PENALTY",
+    "TokenCounter",
+    "check_penalties",
+    "episode_return",
+    "token_penalized_return",
+]
 
 #: CrossHA's λ: the cost of one policy token in the episode return.
 TOKEN_PENALTY = 1e-3
@@ -122,6 +129,26 @@ def token_penalized_return(success: bool | float, tokens: int | Sequence[int], l
         if isinstance(c, bool | np.bool_) or not isinstance(c, int | np.integer) or c < 0:
             raise ValueError(f"tokens must be non-negative integers, got {type(c).__name__} {c!r} in {tokens!r}")
     return s - lam * float(sum(int(c) for c in counts))
+
+
+def check_penalties(token_penalty: float, format_penalty: float) -> None:
+    """Refuse penalties :func:`episode_return` would refuse, before any episode is played (the adapters' check).
+
+    Raises:
+        ValueError: either penalty is not a finite number >= 0 (a NaN would make every return NaN).
+
+    Examples:
+        >>> check_penalties(TOKEN_PENALTY, FORMAT_PENALTY)
+        >>> check_penalties(0.001, float("nan"))
+        Traceback (most recent call last):
+        ...
+        ValueError: penalties must be finite numbers >= 0, got token 0.001, format nan
+    """
+    if not all(
+        not isinstance(p, bool) and isinstance(p, Real) and math.isfinite(p) and p >= 0
+        for p in (token_penalty, format_penalty)
+    ):
+        raise ValueError(f"penalties must be finite numbers >= 0, got token {token_penalty}, format {format_penalty}")
 
 
 def episode_return(

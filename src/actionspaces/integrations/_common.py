@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..rewards import episode_success
 from ..state import ViewState
+from ..token_cost import episode_return
 
 __all__ = [
     "ChatTokens",
+    "EpisodeTokens",
     "answer_text",
     "completion_text",
     "completion_texts",
@@ -131,6 +135,47 @@ class ChatTokens:
             )
         text = self._turn_ends[ended] + str(after)[len(before) :]
         return _ids(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+@dataclass
+class EpisodeTokens:
+    """One episode's response as a trainer scores it: the model's and the env's turns, and what they cost.
+
+    ``ids`` alternate the model's turns (``mask`` 1, their sampled ``logprobs``) and the env's (``mask`` 0,
+    log-prob 0); ``turns`` holds the policy tokens of each call, ``unparsed`` the calls with nothing
+    executable, ``success`` whether the task was done.
+    """
+
+    task: str
+    ids: list[int] = field(default_factory=list)
+    mask: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    turns: list[int] = field(default_factory=list)
+    unparsed: int = 0
+    success: float = 0.0
+
+    def model_turn(self, ids: Sequence[int], logprobs: Sequence[float] | None) -> None:
+        """Add a call's generated ``ids`` (with their log-probs, or 0 where the backend gave none)."""
+        self.ids += ids
+        self.mask += [1] * len(ids)
+        self.logprobs += list(logprobs[: len(ids)]) if logprobs else [0.0] * len(ids)
+        self.turns.append(len(ids))
+
+    def env_turn(self, ids: Sequence[int]) -> None:
+        """Add the env's ``ids`` between two calls (masked out of the loss)."""
+        self.ids += ids
+        self.mask += [0] * len(ids)
+        self.logprobs += [0.0] * len(ids)
+
+    def record(self, info: Mapping[str, Any]) -> None:
+        """Count a step's ``info``: a call with nothing executable, the task's success."""
+        self.unparsed += info.get("space") is None
+        self.success = max(self.success, episode_success(info, self.task))
+
+    def episode_return(self, *, token_penalty: float, format_penalty: float) -> float:
+        """Success − λ·policy tokens − the format penalty per unexecuted call."""
+        return episode_return(self.success, self.turns, self.unparsed, token_penalty=token_penalty,
+                              format_penalty=format_penalty)  # fmt: skip
 
 
 def _ids(value: Any) -> list[int]:

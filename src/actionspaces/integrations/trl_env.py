@@ -32,7 +32,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import math
 import numbers
 import operator
 import warnings
@@ -43,7 +42,7 @@ from ..gym_ids import TEXT_MAX_CALLS
 from ..registry import registered_spaces, registry_version, space_entry
 from ..rewards import episode_success
 from ..space import ActionSpace
-from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, TokenCounter, episode_return
+from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, TokenCounter, check_penalties, episode_return
 from ._common import observation_text
 
 __all__ = ["ToolEnvironment", "episode_rows"]
@@ -114,8 +113,7 @@ class ToolEnvironment:
         max_calls: int = TEXT_MAX_CALLS,
         observation: Callable[[Mapping[str, Any]], str] | None = None,
     ) -> None:
-        if not all(math.isfinite(p) and p >= 0 for p in (token_penalty, format_penalty)):
-            raise ValueError(f"penalties must be finite and >= 0, got token {token_penalty}, format {format_penalty}")
+        check_penalties(token_penalty, format_penalty)
         if make_env is None:
             from ..envs.craftworld import make_text_env
 

@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ..rewards import episode_success
-from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, episode_return
-from ._common import ChatTokens, answer_text, eos_ids, observation_text
+from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, check_penalties
+from ._common import ChatTokens, EpisodeTokens, answer_text, eos_ids, observation_text
 
 __all__ = [
     "Generate",
@@ -115,15 +113,8 @@ def trainer_generate(trainer: Any) -> Generate:
 @dataclass
 class _Episode:
     env: Any
-    task: str
-    prompt: list[int]
-    completion: list[int] = field(default_factory=list)
-    mask: list[int] = field(default_factory=list)
-    logprobs: list[float] = field(default_factory=list)
-    turns: list[int] = field(default_factory=list)  # policy tokens per call
-    unparsed: int = 0
-    success: float = 0.0
-    chat: ChatTokens | None = None
+    chat: ChatTokens
+    tokens: EpisodeTokens
 
 
 def text_env_rollout_func(
@@ -155,8 +146,7 @@ def text_env_rollout_func(
     """
     if max_turns < 1:
         raise ValueError(f"max_turns must be >= 1, got {max_turns}")
-    if not all(math.isfinite(p) and p >= 0 for p in (token_penalty, format_penalty)):
-        raise ValueError(f"penalties must be finite and >= 0, got token {token_penalty}, format {format_penalty}")
+    check_penalties(token_penalty, format_penalty)
     read = observation or observation_text
 
     def rollout(prompts: list[Any], trainer: Any) -> dict[str, list[Any]]:
@@ -171,49 +161,38 @@ def text_env_rollout_func(
             spec = parse_episode_prompt(prompt)
             env = make_env(spec)
             obs, _ = env.reset(seed=spec["seed"])
-            chat = ChatTokens(tokenizer, read(obs))
-            episodes.append(_Episode(env, spec["task"], chat.prompt_ids, chat=chat))
+            episodes.append(_Episode(env, ChatTokens(tokenizer, read(obs)), EpisodeTokens(spec["task"])))
         live = list(range(len(episodes)))
         for _turn in range(max_turns):
             if not live:
                 break
-            new, logprobs = step([episodes[i].prompt + episodes[i].completion for i in live])
+            new, logprobs = step([episodes[i].chat.prompt_ids + episodes[i].tokens.ids for i in live])
             still = []
             for k, i in enumerate(live):
-                episode = episodes[i]
+                episode, tokens = episodes[i], episodes[i].tokens
                 ids = new[k]
-                episode.completion += ids
-                episode.mask += [1] * len(ids)
-                episode.logprobs += list(logprobs[k]) if logprobs is not None else [0.0] * len(ids)
-                episode.turns.append(len(ids))
+                tokens.model_turn(ids, logprobs[k] if logprobs is not None else None)
                 text = answer_text(tokenizer, ids, eos | {tokenizer.pad_token_id})
                 obs, _, terminated, truncated, info = episode.env.step(text)
-                episode.unparsed += info.get("space") is None
-                episode.success = episode_success(info, episode.task)
+                tokens.record(info)
                 if terminated or truncated or _turn == max_turns - 1:
                     episode.env.close()
                     continue
-                assert episode.chat is not None
-                env_ids = episode.chat.env_turn(ids, text, read(obs))
-                episode.completion += env_ids
-                episode.mask += [0] * len(env_ids)
-                episode.logprobs += [0.0] * len(env_ids)
+                tokens.env_turn(episode.chat.env_turn(ids, text, read(obs)))
                 still.append(i)
             live = still
-        returns = [
-            episode_return(e.success, e.turns, e.unparsed, token_penalty=token_penalty, format_penalty=format_penalty)
-            for e in episodes
-        ]
+        done = [e.tokens for e in episodes]
+        returns = [t.episode_return(token_penalty=token_penalty, format_penalty=format_penalty) for t in done]
         return {
-            "prompt_ids": [e.prompt for e in episodes],
-            "completion_ids": [e.completion for e in episodes],
-            "logprobs": [e.logprobs for e in episodes],
-            "env_mask": [e.mask for e in episodes],
+            "prompt_ids": [e.chat.prompt_ids for e in episodes],
+            "completion_ids": [t.ids for t in done],
+            "logprobs": [t.logprobs for t in done],
+            "env_mask": [t.mask for t in done],
             "episode_return": returns,
-            "success": [e.success for e in episodes],
-            "policy_tokens": [sum(e.turns) for e in episodes],
-            "calls": [len(e.turns) for e in episodes],
-            "task": [e.task for e in episodes],
+            "success": [t.success for t in done],
+            "policy_tokens": [sum(t.turns) for t in done],
+            "calls": [len(t.turns) for t in done],
+            "task": [t.task for t in done],
         }
 
     return rollout

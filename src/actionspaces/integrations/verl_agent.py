@@ -24,7 +24,6 @@ with :func:`verl_rows`. Importing it needs verl.
 from __future__ import annotations
 
 import asyncio
-import math
 import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,9 +35,8 @@ import gymnasium as gym
 
 from ..decoding.serving import ENGINES, serving_grammar
 from ..gym_ids import TEXT_CRAFTWORLD_ID
-from ..rewards import episode_success
-from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, episode_return
-from ._common import ChatTokens, answer_text, eos_ids, observation_text
+from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, check_penalties
+from ._common import ChatTokens, EpisodeTokens, answer_text, eos_ids, observation_text
 
 try:
     from verl.experimental.agent_loop.agent_loop import (
@@ -149,8 +147,7 @@ class TextEnvAgentLoop(AgentLoopBase):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         if max_calls < 1:
             raise ValueError(f"max_calls must be >= 1, got {max_calls}")
-        if not all(math.isfinite(p) and p >= 0 for p in (token_penalty, format_penalty)):
-            raise ValueError(f"penalties must be finite and >= 0, got token {token_penalty}, format {format_penalty}")
+        check_penalties(token_penalty, format_penalty)
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs or {})
         self.max_calls = int(max_calls)
@@ -179,51 +176,44 @@ class TextEnvAgentLoop(AgentLoopBase):  # type: ignore[misc]
     async def _play(self, env: Any, task: str, seed: int, sampling_params: dict[str, Any]) -> AgentLoopOutput:
         obs, _ = await asyncio.to_thread(env.reset, seed=seed)
         chat = ChatTokens(self.tokenizer, self.read(obs))
+        tokens = EpisodeTokens(task)
         drop = eos_ids(self.tokenizer) | {self.tokenizer.pad_token_id}
-        response: list[int] = []
-        mask: list[int] = []
-        logprobs: list[float] = []
-        turns: list[int] = []
-        unparsed, success, timing = 0, 0.0, {"generate_sequences": 0.0, "tool_calls": 0.0}
+        timing = {"generate_sequences": 0.0, "tool_calls": 0.0}
         request_id = uuid4().hex  # one id per episode: verl keeps its turns on one server (prefix cache)
         for _ in range(self.max_calls):
-            budget = self.response_length - len(response)
+            budget = self.response_length - len(tokens.ids)
             if budget <= 0:
                 break
             start = time.perf_counter()
             output = await self.server_manager.generate(
-                request_id=request_id, prompt_ids=chat.prompt_ids + response,
+                request_id=request_id, prompt_ids=chat.prompt_ids + tokens.ids,
                 sampling_params={**sampling_params, **self.constraint, "max_tokens": budget},
             )  # fmt: skip
             timing["generate_sequences"] += time.perf_counter() - start
             ids = [int(i) for i in output.token_ids][:budget]
-            response += ids
-            mask += [1] * len(ids)
-            logprobs += list(output.log_probs[: len(ids)]) if output.log_probs else [0.0] * len(ids)
-            turns.append(len(ids))
+            tokens.model_turn(ids, output.log_probs)
             text = answer_text(self.tokenizer, ids, drop)
             start = time.perf_counter()
             obs, _, terminated, truncated, info = await asyncio.to_thread(env.step, text)
             timing["tool_calls"] += time.perf_counter() - start
-            unparsed += info.get("space") is None
-            success = max(success, episode_success(info, task))
-            if terminated or truncated or len(turns) == self.max_calls:
+            tokens.record(info)
+            if terminated or truncated or len(tokens.turns) == self.max_calls:
                 break
-            env_ids = chat.env_turn(ids, text, self.read(obs))[: self.response_length - len(response)]
-            response += env_ids
-            mask += [0] * len(env_ids)
-            logprobs += [0.0] * len(env_ids)
-        ret = episode_return(success, turns, unparsed, token_penalty=self.token_penalty,
-                             format_penalty=self.format_penalty)  # fmt: skip
+            tokens.env_turn(chat.env_turn(ids, text, self.read(obs))[: self.response_length - len(tokens.ids)])
         return AgentLoopOutput(
             prompt_ids=chat.prompt_ids,
-            response_ids=response,
-            response_mask=mask,
-            response_logprobs=logprobs,
-            reward_score=ret,
-            num_turns=1 + 2 * len(turns),
+            response_ids=tokens.ids,
+            response_mask=tokens.mask,
+            response_logprobs=tokens.logprobs,
+            reward_score=tokens.episode_return(token_penalty=self.token_penalty, format_penalty=self.format_penalty),
+            num_turns=1 + 2 * len(tokens.turns),
             metrics=AgentLoopMetrics(**timing),
-            extra_fields={"success": success, "calls": len(turns), "policy_tokens": sum(turns), "task": task},
+            extra_fields={
+                "success": tokens.success,
+                "calls": len(tokens.turns),
+                "policy_tokens": sum(tokens.turns),
+                "task": task,
+            },
         )
 
 
