@@ -348,7 +348,7 @@ def load_policy(
 
     path = Path(path)
     config = check_checkpoint(path, vision)
-    images = AutoImageProcessor.from_pretrained(path) if vision else None  # type: ignore[no-untyped-call]
+    images = AutoImageProcessor.from_pretrained(path) if vision else None  # type: ignore[no-untyped-call, unused-ignore]
     tokenizer = AutoTokenizer.from_pretrained(path)
     loader = AutoModelForImageTextToText if hasattr(config, "vision_config") else AutoModelForCausalLM
     model: Any = loader.from_pretrained(path)
