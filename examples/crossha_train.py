@@ -49,7 +49,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import math
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import Enum
@@ -68,18 +68,11 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tqdm.auto import tqdm
 
-from actionspaces import ChainSpace, LatentSpace, parse, training
+from actionspaces import ChainSpace, LatentSpace, training
 from actionspaces.controllers import LatentCodebook
 from actionspaces.decoding import GrammarConstraint
 from actionspaces.envs import CraftWorld, TextActionEnv
-from actionspaces.envs.craftworld import (
-    CATEGORIES,
-    Fact,
-    craftworld_controllers,
-    knowledge_corpus,
-    task_subset,
-    tasks,
-)
+from actionspaces.envs.craftworld import CATEGORIES, craftworld_controllers, knowledge_corpus, task_subset, tasks
 from actionspaces.envs.craftworld.datasets import (
     Context,
     Episodes,
@@ -90,31 +83,21 @@ from actionspaces.envs.craftworld.datasets import (
     strl_contexts,
     tokenizer_corpus,
 )
-from actionspaces.evaluation import Episode, episode_records, summarize
-from actionspaces.grpo import (
-    EPS_VERL,
-    action_match_reward,
-    episode_return,
-    group_advantages,
-    trajectory_advantages,
-)
-from actionspaces.registry import default_spaces, space_entry, text_order
+from actionspaces.evaluation import episode_records, summarize
+from actionspaces.registry import default_spaces, text_order
 from actionspaces.reporting import CROSSHA_MODELS, Evaluations, findings, write_run_report, write_sweep_report
 from actionspaces.spaces import latent_token
 from actionspaces.token_cost import FORMAT_PENALTY, TOKEN_PENALTY
 from actionspaces.training import RUN_NAME_PATTERN, RunFileError, refuse_links, set_torch_threads
-from actionspaces.training.policy import Policy, Prompt, check_checkpoint, train_top_layers
-from actionspaces.training.policy import sample as sample_responses
-from actionspaces.training.pretrained import (
-    PRETRAINED,
-    PretrainedUnavailableError,
-    load_pretrained,
-    pretrained_checkpoint,
-)
+from actionspaces.training.mtrl import mtrl_step
+from actionspaces.training.policy import Policy, train_top_layers
+from actionspaces.training.pretrained import PretrainedUnavailableError, checkpoint_path, load_pretrained
 from actionspaces.training.rollouts import MakeEnv, play_policy
 from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
+from actionspaces.training.strl import FORCED_SPACES, rejection_sample, relabel, strl_step
+from actionspaces.training.sweep import Sweep, parse_seeds, run_seeds
 from actionspaces.training.tiny import build_tiny_policy
-from actionspaces.training.updates import Demonstration, grpo_update, sft_step
+from actionspaces.training.updates import Demonstration, sft_step
 
 # ====================================================================================================
 # Configuration: every hyper-parameter, one preset per budget. Values in comments are the paper's
@@ -207,18 +190,13 @@ PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: C
 SPACES = (*text_order(), "none")  # the registry's spaces in text order; "none": nothing executable
 
 # ====================================================================================================
-# The model: a policy (actionspaces.training.policy) is a causal LM and its tokenizer; it answers an
-# observation with one response. Here: which one, of what size, and the latent codes it must write.
+# The model (actionspaces.training.policy): a causal LM and its tokenizer, which answers an observation with
+# one response; the tiny Qwen2 built from a config, or a checkpoint (a path or a pretrained name).
 # ====================================================================================================
 
 
 def latent_tokens(codebook: LatentCodebook) -> list[str]:
     return [latent_token(i) for i in range(codebook.size)]
-
-
-def knowledge_facts(cfg: Config) -> list[Fact]:
-    """Stage 0's corpus: question-answer pairs and captions over every registered task (no action in them)."""
-    return knowledge_corpus(views=cfg.knowledge_views, seed=0)
 
 
 def tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, device: torch.device) -> Policy:
@@ -228,36 +206,22 @@ def tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, de
                              vision=cfg.vision, device=device)  # fmt: skip
 
 
-def checkpoint_policy(path: str | Path, codebook: LatentCodebook, device: torch.device, vision: bool = False) -> Policy:
-    """A checkpoint (ours, ``--model PATH`` or a pretrained name) that can write every space, latent codes included."""
-    return load_pretrained(path, device=device, extra_tokens=latent_tokens(codebook), vision=vision)
-
-
-def sample(policy: Policy, prompts: Sequence[Prompt], temperature: float, cfg: Config) -> list[list[int]]:
-    """One response per prompt, at most ``cfg.max_new_tokens`` tokens, ``cfg.gen_batch`` prompts per generate."""
-    return sample_responses(policy, prompts, temperature, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch)
-
-
-# ====================================================================================================
-# Runs: every stage checkpoints after each iteration (actionspaces.training.stages), so that --resume
-# loses at most the iteration in flight; the codebook rides in every checkpoint.
-# ====================================================================================================
-
-
 def training_run(root: Path, cfg: Config, codebook: LatentCodebook, device: torch.device, tb: bool) -> TrainingRun:
-    return TrainingRun(root, load=lambda d: checkpoint_policy(d, codebook, device, vision=cfg.vision),
-                       attach=lambda d: codebook.save(d / "codebook.json"), tensorboard=tb)  # fmt: skip
+    """Checkpoints (the codebook in each) after every iteration of every stage, so --resume loses at most one."""
+    load = partial(load_pretrained, device=device, extra_tokens=latent_tokens(codebook), vision=cfg.vision)
+    return TrainingRun(root, load=load, attach=lambda d: codebook.save(d / "codebook.json"), tensorboard=tb)
 
 
-# ====================================================================================================
-# Constrained decoding (--constrained): each pipeline writes one level per call, in the spaces its data
-# teaches; a model can then only write actions that parse.
-# ====================================================================================================
+def decoding(cfg: Config) -> dict[str, Any]:
+    """How every stage samples: the longest response and the prompts per ``generate``."""
+    return {"max_new_tokens": cfg.max_new_tokens, "batch_size": cfg.gen_batch}
 
-PIPELINE_SPACES: dict[str, tuple[str, ...]] = {
-    "mixed": ("language", "grounding", "motion", "latent", "raw"),
+
+# --constrained: each pipeline samples only what its data teaches (single=True: one level per call)
+PIPELINE_SPACES = {
+    "mixed": text_order(),
     "raw": ("raw",),
-    "grounding": ("grounding", "raw"),  # single-space data falls back to raw where the space cannot say it
+    "grounding": ("grounding", "raw"),
     "motion": ("motion", "raw"),
 }
 Grammars = dict[tuple[str, ...], GrammarConstraint]
@@ -266,10 +230,9 @@ Grammars = dict[tuple[str, ...], GrammarConstraint]
 def build_grammars(policy: Policy, codebook: LatentCodebook) -> Grammars:
     """A compiled grammar per pipeline, and per single space (rejection sampling forces a space)."""
     chain = ChainSpace(default_spaces({"latent": LatentSpace(codebook_size=codebook.size)}))
-    keys = {*PIPELINE_SPACES.values(), *((space,) for space in PREFIXES)}
     vocab = policy.model.config.get_text_config().vocab_size
     return {k: GrammarConstraint.for_space(policy.tokenizer, chain, spaces=k, single=True, vocab_size=vocab)
-            for k in keys}  # fmt: skip
+            for k in {*PIPELINE_SPACES.values(), *((space,) for space in FORCED_SPACES)}}  # fmt: skip
 
 
 def under_grammar(policy: Policy, grammars: Grammars | None, pipeline: str) -> Policy:
@@ -299,99 +262,18 @@ def sft(run: TrainingRun, cfg: Config, name: str, parent: Policy, demos: Sequenc
                        seed=cfg.seed)  # fmt: skip
 
 
-# ====================================================================================================
-# 2. STRL: single-step RL with the action-space-independent reward g(.).
-# ====================================================================================================
-
-PREFIXES = {name: space_entry(name).prefix for name in ("raw", "motion", "grounding", "latent")}
-
-
-def g_match(response: str, context: Context) -> float:
-    """1{g(response) = g(expert)}: the first env tick, camera in whole degrees (CrossAgent's mix_coa reward)."""
-    return action_match_reward(response, context.labels["raw"], state=context.state, mode="openha_strl")
-
-
-def rejection_sample(
-    policy: Policy, contexts: Sequence[Context], cfg: Config, grammars: Grammars | None = None
-) -> dict[str, Any]:
-    """Diversity-enhanced data: candidates forced to start in each space; keep those g-equivalent to the expert.
-
-    The space is forced by its prefix at the end of the prompt or, with ``grammars``, by that space's
-    grammar. Language has no first tick to compare (a skill is closed-loop), so its examples stay D_mix's.
-    The kept candidates are rebalanced: no space contributes more than the median count of the spaces
-    that have any. Each example is ``[index into contexts, response]``.
-    """
-    jobs = [(k, space) for k in range(len(contexts)) for space in PREFIXES]
-    prompts = [policy.prompt(c.prompt, c.frame) for c in contexts]
-    if grammars is None:
-        forced = [replace(prompts[k], text=prompts[k].text + PREFIXES[space]) for k, space in jobs]
-        responses = sample(policy, forced, cfg.temperature, cfg)
-        texts = [PREFIXES[space] + policy.decode(ids) for (_, space), ids in zip(jobs, responses, strict=True)]
-    else:  # one batch per space, each under that space's grammar (which writes the prefix itself)
-        by_space = {
-            space: iter(sample(replace(policy, constraint=grammars[(space,)]), prompts, cfg.temperature, cfg))
-            for space in PREFIXES
-        }
-        texts = [policy.decode(next(by_space[space])) for _, space in jobs]
-    kept: dict[str, list[list[int | str]]] = defaultdict(list)
-    for (k, space), text in zip(jobs, texts, strict=True):
-        if g_match(text, contexts[k]):
-            kept[space].append([k, text])
-    counts = {space: len(kept[space]) for space in PREFIXES}
-    cap = int(np.median([n for n in counts.values() if n])) if any(counts.values()) else 0
-    examples = [ex for space in PREFIXES for ex in kept[space][:cap]]
-    return {"examples": examples, "accepted": counts, "candidates": len(contexts), "cap": cap}
-
-
-def strl_step(cfg: Config, contexts: Sequence[Context]) -> Step:
-    """GRPO on single steps: ``strl_group`` samples per context, reward 1{g(a)=g(a*)}."""
-
-    def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, ref: Policy | None) -> dict[str, float]:
-        batch = [contexts[i] for i in np.random.choice(len(contexts), cfg.strl_prompts, replace=False)]
-        group = [c for c in batch for _ in range(cfg.strl_group)]
-        prompts = [policy.prompt(c.prompt, c.frame) for c in group]
-        responses = sample(policy, prompts, cfg.temperature, cfg)
-        texts = [policy.decode(r) for r in responses]
-        rewards = torch.tensor([g_match(t, c) for t, c in zip(texts, group, strict=True)])
-        advantages = group_advantages(rewards, cfg.strl_group, eps=EPS_VERL)
-        metrics = grpo_update(policy, optimizer, prompts, responses, advantages, reference=ref,
-                              minibatches=cfg.minibatches, clip=cfg.clip, kl_coef=cfg.kl_coef)  # fmt: skip
-        return {"reward": rewards.mean().item(), "tokens": float(np.mean([len(r) for r in responses])), **metrics}
-
-    return step
-
-
-def executed_space(text: str) -> str:
-    """The space of the level a response executes, however it is written (prefixed, tagged or bare)."""
-    level = parse(text).executable
-    return level.space if level is not None else "none"
-
-
-def relabel(policy: Policy, data: Sequence[tuple[Context, str]], cfg: Config) -> dict[str, Any]:
-    """Self-training relabel: where M_strl's greedy answer is g-equivalent to the label, adopt it (and its space).
-
-    Each example is ``[index into data, response]``.
-    """
-    responses = sample(policy, [policy.prompt(c.prompt, c.frame) for c, _ in data], 0.0, cfg)
-    examples: list[list[int | str]] = []
-    adopted: Counter[str] = Counter()
-    for k, ((context, space), ids) in enumerate(zip(data, responses, strict=True)):
-        text = policy.decode(ids)
-        if space != "language" and g_match(text, context):
-            examples.append([k, text])
-            adopted[executed_space(text)] += 1
-        else:
-            examples.append([k, context.labels[space]])
-    return {"examples": examples, "adopted": dict(adopted), "total": len(data)}
+def grpo(run: TrainingRun, cfg: Config, name: str, parent: Policy, step: Step, iterations: int) -> Policy:
+    """``iterations`` GRPO steps at ``rl_lr``, with the KL term to ``parent``, checkpointed."""
+    return train_stage(run, name, parent, iterations, lr=cfg.rl_lr, step=step, seed=cfg.seed, kl=True)
 
 
 # ====================================================================================================
-# 3. MTRL: multi-turn GRPO in TextActionEnv; return = success - lambda * policy tokens.
+# 3. MTRL's episodes (and the evaluation's): TextActionEnv over CraftWorld; another env, another factory.
 # ====================================================================================================
 
 
 def craftworld_env(cfg: Config, codebook: LatentCodebook) -> MakeEnv:
-    """``make_env(task, seed)``: a TextActionEnv over CraftWorld (another env needs only another factory)."""
+    """``make_env(task, seed)``: a TextActionEnv over CraftWorld, its controllers ``cfg.controllers``."""
 
     def make_env(task: str, seed: int) -> TextActionEnv:
         world = CraftWorld(task, max_ticks=cfg.max_ticks)
@@ -401,57 +283,9 @@ def craftworld_env(cfg: Config, codebook: LatentCodebook) -> MakeEnv:
     return make_env
 
 
-def rollout(
-    policy: Policy, episodes: Sequence[tuple[str, int]], temperature: float, cfg: Config, make_env: MakeEnv
-) -> list[Episode]:
-    """Play every ``(task, seed)`` episode to the end; each turn, one batched generate over the live envs."""
-    frame = partial(pov, stride=cfg.frame_stride) if cfg.vision else None
-    return play_policy(policy, episodes, make_env, temperature=temperature, max_new_tokens=cfg.max_new_tokens,
-                       batch_size=cfg.gen_batch, frame=frame)  # fmt: skip
-
-
-def call_shares(episodes: Sequence[Episode]) -> dict[str, float]:
-    """The share of calls executed in each space (``"none"``: the call had nothing executable)."""
-    calls = [t.space or "none" for e in episodes for t in e.turns]
-    return {s: calls.count(s) / len(calls) for s in SPACES}
-
-
-def mtrl_return(episode: Episode, cfg: Config) -> float:
-    """success - lambda * policy tokens - the format penalty per call with nothing executable."""
-    unparsed = sum(t.space is None for t in episode.turns)
-    return episode_return(episode.success, [t.tokens for t in episode.turns], unparsed,
-                          token_penalty=cfg.token_penalty, format_penalty=cfg.format_penalty)  # fmt: skip
-
-
-def mtrl_step(cfg: Config, make_env: MakeEnv) -> Step:
-    """``mtrl_tasks`` training tasks, ``mtrl_group`` rollouts of each from one seed, trajectory-level GRPO."""
-    train_tasks = [t.id for t in tasks("train")]
-
-    def step(policy: Policy, optimizer: torch.optim.Optimizer, it: int, ref: Policy | None) -> dict[str, float]:
-        chosen = np.random.choice(train_tasks, cfg.mtrl_tasks, replace=False)
-        seeds = np.random.randint(1_000, 1_000_000, size=cfg.mtrl_tasks)
-        jobs = [(str(t), int(s)) for t, s in zip(chosen, seeds, strict=True) for _ in range(cfg.mtrl_group)]
-        episodes = rollout(policy, jobs, cfg.temperature, cfg, make_env)
-        returns = [mtrl_return(e, cfg) for e in episodes]
-        rows = [(k, j) for k, e in enumerate(episodes) for j in range(e.calls)]
-        scores = torch.tensor([returns[k] for k, _ in rows])
-        groups = [k // cfg.mtrl_group for k, _ in rows]
-        advantages = trajectory_advantages(scores, groups, [k for k, _ in rows], eps=EPS_VERL)
-        prompts = [episodes[k].turns[j].prompt for k, j in rows]
-        responses = [episodes[k].turns[j].response for k, j in rows]
-        metrics = grpo_update(policy, optimizer, prompts, responses, advantages, reference=ref,
-                              minibatches=cfg.minibatches, clip=cfg.clip, kl_coef=cfg.kl_coef)  # fmt: skip
-        shares = {f"share_{s}": v for s, v in call_shares(episodes).items() if s != "none"}
-        return {
-            "success": float(np.mean([e.success for e in episodes])),
-            "return": float(np.mean(returns)),
-            "tokens_per_episode": float(np.mean([e.tokens for e in episodes])),
-            "calls_per_episode": float(np.mean([e.calls for e in episodes])),
-            **metrics,
-            **shares,
-        }
-
-    return step
+def frame(cfg: Config) -> Any:
+    """What a vision model sees of an env: its pov frame, every ``frame_stride``-th pixel (``None``: text only)."""
+    return partial(pov, stride=cfg.frame_stride) if cfg.vision else None
 
 
 # ====================================================================================================
@@ -474,15 +308,21 @@ def evaluate(policy: Policy, cfg: Config, make_env: MakeEnv) -> dict[str, Any]:
     """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
     evals = evaluations([], cfg)
     jobs = [(task, EVAL_SEED + s) for task in evals.splits for s in range(cfg.eval_seeds)]
-    episodes = rollout(policy, jobs, cfg.eval_temperature, cfg, make_env)
+    episodes = play_policy(policy, jobs, make_env, temperature=cfg.eval_temperature, frame=frame(cfg), **decoding(cfg))
     summary = summarize(episodes, splits=evals.splits, categories=evals.categories, spaces=SPACES,
                         order=(("ID", "OOD"), CATEGORIES))  # fmt: skip
     return {**summary, "episodes": episode_records(episodes)}  # the per-episode outcomes, for error bars
 
 
-# ====================================================================================================
-# Reporting: results.json, results.md and the plots.
-# ====================================================================================================
+def evaluate_models(run: TrainingRun, cfg: Config, models: dict[str, Policy], make_env: MakeEnv,
+                    done: Results) -> Results:  # fmt: skip
+    """``done`` and the evaluation of every model of ``models`` it lacks (each seeded by its name), in ROWS' order."""
+    for name in [m for m in ROWS if m in models and m not in done and m in (cfg.eval_models or ROWS)]:
+        seed_iteration(cfg.seed, "eval/" + name, 0)
+        r = done[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, make_env))
+        tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
+                   f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
+    return {m: done[m] for m in ROWS if m in done}
 
 
 def write_report(run: TrainingRun, cfg: Config, results: Results) -> None:
@@ -520,40 +360,32 @@ def crossha_stages(
     # 1. mixed-space SFT on D_mix -> M_mix
     m_mix = sft(run, cfg, prefix + "mix", under_grammar(start, grammars, "mixed"), labelled(d_mix), cfg.sft_steps)
 
-    # 2. STRL. (a) rejection sampling in every space, rebalanced, SFT -> M_cs1
+    # 2. STRL, every step judged by the action-space-independent reward 1{g(a) = g(a*)}.
+    #    (a) rejection sampling: candidates forced into each space, the equivalent ones kept and rebalanced,
+    #        SFT -> M_cs1
     rl_contexts = strl_contexts(d_mix)
     rs_rng = np.random.default_rng(cfg.seed)
     picked = [
         rl_contexts[i] for i in rs_rng.choice(len(rl_contexts), min(cfg.rs_contexts, len(rl_contexts)), replace=False)
     ]
-    accepted = run.cached("data", prefix + "rejection_sampled", lambda: rejection_sample(m_mix, picked, cfg, grammars))
+    accepted = run.cached("data", prefix + "rejection_sampled", lambda: rejection_sample(
+        m_mix, picked, temperature=cfg.temperature, grammars=grammars, **decoding(cfg)))  # fmt: skip
     tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space")
     kept = demonstrations([(picked[k], text) for k, text in accepted["examples"]])
     m_cs1 = sft(run, cfg, prefix + "cs1", m_mix, labelled(d_mix) + kept, cfg.finetune_steps)
-    # (b) single-step GRPO with 1{g(a) = g(a*)} -> M_strl
-    m_strl = train_stage(run, prefix + "strl", m_cs1, cfg.strl_iters, lr=cfg.rl_lr, step=strl_step(cfg, rl_contexts),
-                         seed=cfg.seed, kl=True)  # fmt: skip
-    # (c) self-training relabel: adopt M_strl's answer where it is equivalent, SFT -> M_cs2
-    relabelled = run.cached("data", prefix + "relabelled", lambda: relabel(m_strl, d_mix, cfg))
+    #    (b) single-step GRPO with that reward -> M_strl
+    strl = strl_step(rl_contexts, prompts=cfg.strl_prompts, group=cfg.strl_group, temperature=cfg.temperature,
+                     minibatches=cfg.minibatches, clip=cfg.clip, kl_coef=cfg.kl_coef, **decoding(cfg))  # fmt: skip
+    m_strl = grpo(run, cfg, prefix + "strl", m_cs1, strl, cfg.strl_iters)
+    #    (c) self-training relabel: adopt M_strl's greedy answer where it is equivalent, SFT -> M_cs2
+    relabelled = run.cached("data", prefix + "relabelled", lambda: relabel(m_strl, d_mix, **decoding(cfg)))
     tqdm.write(f"relabel: adopted {relabelled['adopted']} of {relabelled['total']}")
     relabelled_demos = demonstrations([(d_mix[k][0], text) for k, text in relabelled["examples"]])
     m_cs2 = sft(run, cfg, prefix + "cs2", m_strl, relabelled_demos, cfg.finetune_steps)
 
     # 3. MTRL: multi-turn GRPO with success - lambda * tokens -> CrossHA
-    crossha = train_stage(run, prefix + "crossha", m_cs2, cfg.mtrl_iters, lr=cfg.rl_lr, step=mtrl, seed=cfg.seed,
-                          kl=True)  # fmt: skip
+    crossha = grpo(run, cfg, prefix + "crossha", m_cs2, mtrl, cfg.mtrl_iters)
     return {"mix": m_mix, "cs1": m_cs1, "strl": m_strl, "cs2": m_cs2, "crossha": crossha}
-
-
-def evaluate_models(run: TrainingRun, cfg: Config, models: dict[str, Policy], make_env: MakeEnv,
-                    done: Results) -> Results:  # fmt: skip
-    """``done`` and the evaluation of every model of ``models`` it lacks (each seeded by its name), in ROWS' order."""
-    for name in [m for m in ROWS if m in models and m not in done and m in (cfg.eval_models or ROWS)]:
-        seed_iteration(cfg.seed, "eval/" + name, 0)
-        r = done[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, make_env))
-        tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
-                   f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
-    return {m: done[m] for m in ROWS if m in done}
 
 
 def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = False) -> dict[str, Any]:
@@ -567,12 +399,12 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     data = {p: expert_contexts(episodes, codebook, p, stride) for p in (PIPELINES if cfg.baselines else ("mixed",))}
     d_mix = data["mixed"]
     tqdm.write(f"D_mix: {len(d_mix)} calls, spaces {dict(Counter(s for _, s in d_mix))}")
-    facts = knowledge_facts(cfg)
+    facts = knowledge_corpus(views=cfg.knowledge_views, seed=0)  # Q&A and captions over every registered task
     tqdm.write(f"knowledge corpus: {len(facts)} facts, {dict(Counter(f.kind for f in facts))}")
 
     # the model: a checkpoint from a path, or the tiny Qwen2 with a tokenizer trained on the world's text
     if cfg.model is not None:
-        untrained = checkpoint_policy(cfg.model, codebook, device, vision=cfg.vision)
+        untrained = run.load(cfg.model)
     elif (resumed := run.resume("base")) is not None:
         untrained = resumed.policy
     else:
@@ -587,9 +419,12 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     knowledge = [Demonstration(f.prompt, f.answer, blank) for f in facts]
     m_base = sft(run, cfg, "knowledge", untrained, knowledge, cfg.base_steps)
 
-    # 1-3. CrossHA's stages, from M_base
-    make_env = craftworld_env(cfg, codebook)  # the env every episode plays: another env, another factory
-    mtrl = mtrl_step(cfg, make_env)
+    # 1-3. CrossHA's stages, from M_base; MTRL's return is success - lambda * tokens - the format penalty
+    make_env = craftworld_env(cfg, codebook)
+    mtrl = mtrl_step(make_env, [t.id for t in tasks("train")], tasks_per_step=cfg.mtrl_tasks, group=cfg.mtrl_group,
+                     temperature=cfg.temperature, frame=frame(cfg), token_penalty=cfg.token_penalty,
+                     format_penalty=cfg.format_penalty, minibatches=cfg.minibatches, clip=cfg.clip,
+                     kl_coef=cfg.kl_coef, **decoding(cfg))  # fmt: skip
     models = crossha_stages(run, cfg, m_base, d_mix, mtrl, grammars)
     results = evaluate_models(run, cfg, models, make_env, {})  # the claims that matter first, then the baselines
 
@@ -599,10 +434,8 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
         for space in ("raw", "grounding", "motion"):
             models[f"{space}_sft"] = sft(run, cfg, f"{space}_sft", under_grammar(m_base, grammars, space),
                                          labelled(data[space]), cfg.sft_steps)  # fmt: skip
-            models[f"{space}_mtrl"] = train_stage(run, f"{space}_mtrl", models[f"{space}_sft"], cfg.mtrl_iters,
-                                                  lr=cfg.rl_lr, step=mtrl, seed=cfg.seed, kl=True)  # fmt: skip
-        models["nostrl_mtrl"] = train_stage(run, "nostrl_mtrl", models["mix"], cfg.mtrl_iters, lr=cfg.rl_lr,
-                                            step=mtrl, seed=cfg.seed, kl=True)  # fmt: skip
+            models[f"{space}_mtrl"] = grpo(run, cfg, f"{space}_mtrl", models[f"{space}_sft"], mtrl, cfg.mtrl_iters)
+        models["nostrl_mtrl"] = grpo(run, cfg, "nostrl_mtrl", models["mix"], mtrl, cfg.mtrl_iters)
     if cfg.ablate_base:
         models["nobase_crossha"] = crossha_stages(run, cfg, untrained, d_mix, mtrl, grammars, "nobase_")["crossha"]
 
@@ -618,38 +451,11 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
 # ====================================================================================================
 
 
-class Sweep(BaseModel):
-    """A multi-seed run (``runs/<name>/config.json``): the configuration, and the seeds each run of it uses."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    config: Config
-    seeds: tuple[int, ...] = Field(min_length=1)
-
-
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"0,1,2"`` (or ``"0 1 2"``) -> ``(0, 1, 2)``: distinct non-negative integers."""
-    try:
-        seeds = tuple(int(part) for part in text.replace(",", " ").split())
-    except ValueError:
-        raise typer.BadParameter(f"--seeds takes integers separated by commas, got {text!r}") from None
-    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise typer.BadParameter(f"--seeds takes distinct non-negative integers, got {text!r}")
-    return seeds
-
-
 def sweep(cfg: Config, seeds: Sequence[int], root: Path, device: torch.device, tensorboard: bool, resume: bool) -> None:
     """Train ``cfg`` once per seed (``root/seed-<s>``, each resumable), then write ``root/summary.md``."""
     started = time.perf_counter()
-    runs = []
-    for seed in seeds:
-        tqdm.write(f"=== seed {seed} ===")
-        seeded = cfg.model_copy(update={"seed": seed})
-        try:
-            seed_root = training.open_run(root, f"seed-{seed}", seeded, resume=resume, overwrite=False)
-        except (ValueError, OSError) as err:
-            raise RunFileError(f"seed {seed}: {err}") from err
-        runs.append(train(seeded, seed_root, device, tensorboard))
+    runs = run_seeds(root, cfg, seeds, lambda seeded, seed_root: train(seeded, seed_root, device, tensorboard),
+                     resume=resume)  # fmt: skip
     evals = evaluations(runs, cfg)
     title = f"CrossHA on CraftWorld: `{cfg.name}` over seeds {', '.join(map(str, seeds))}"
     write_sweep_report(root, evals, seeds=seeds, facts=findings(evals, categories=CATEGORIES), title=title,
@@ -707,20 +513,15 @@ def main(
         raise typer.BadParameter(str(err)) from err
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise typer.BadParameter(f"--device {device}: torch sees no CUDA device")
-    if cfg.model is not None:  # a pretrained name is fetched and converted once, into the cache
-        try:
-            check_checkpoint(
-                pretrained_checkpoint(cfg.model) if cfg.model in PRETRAINED else Path(cfg.model), cfg.vision
-            )
-        except (FileNotFoundError, ValueError, PretrainedUnavailableError) as err:
-            raise typer.BadParameter(str(err)) from err
-    try:
+    try:  # a pretrained name is fetched and converted once, into the cache; any checkpoint is checked
+        if cfg.model is not None:
+            checkpoint_path(cfg.model, vision=cfg.vision)
         set_torch_threads(threads)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
-    seed_list = parse_seeds(seeds) if seeds is not None else None
+        seed_list = parse_seeds(seeds) if seeds is not None else None
+    except (KeyError, FileNotFoundError, ValueError, PretrainedUnavailableError) as err:
+        raise typer.BadParameter(str(err.args[0] if isinstance(err, KeyError) else err)) from err
     try:  # the name stays inside runs_dir; --overwrite removes only a directory a run wrote
-        saved: BaseModel = cfg if seed_list is None else Sweep(config=cfg, seeds=seed_list)
+        saved: BaseModel = cfg if seed_list is None else Sweep[Config](config=cfg, seeds=seed_list)
         root = training.open_run(runs_dir, cfg.name, saved, resume=resume, overwrite=overwrite)
     except (ValueError, OSError) as err:
         raise typer.BadParameter(f"{err} (see --name, --resume, --overwrite)") from err

@@ -33,7 +33,7 @@ import numpy as np
 from .registry import text_order
 from .rewards import episode_success
 
-__all__ = ["Answer", "Episode", "Turn", "episode_records", "openha_layout", "play", "summarize"]
+__all__ = ["Answer", "Episode", "Turn", "call_shares", "episode_records", "openha_layout", "play", "summarize"]
 
 
 class Answer(NamedTuple):
@@ -75,6 +75,21 @@ class Episode:
     def tokens(self) -> int:
         """Tokens written over the episode."""
         return sum(t.tokens for t in self.turns)
+
+    @property
+    def unparsed(self) -> int:
+        """Calls whose response had nothing executable (each costs the format penalty in MTRL's return)."""
+        return sum(t.space is None for t in self.turns)
+
+
+def call_shares(episodes: Sequence[Episode], spaces: Sequence[str] | None = None) -> dict[str, float]:
+    """The share of the episodes' calls executed in each space (``"none"``: nothing executable).
+
+    ``spaces`` are the registry's in text order and ``"none"`` by default; with no call, every share is 0.
+    """
+    names = tuple(spaces) if spaces is not None else (*text_order(), "none")
+    calls = [t.space or "none" for e in episodes for t in e.turns]
+    return {s: calls.count(s) / len(calls) if calls else 0.0 for s in names}
 
 
 def play(
@@ -167,7 +182,6 @@ def summarize(
             solved: dict[str, bool] = defaultdict(bool)
             for e in group:
                 solved[e.task] |= e.success > 0
-            calls = [t.space or "none" for e in group for t in e.turns]
             summary[f"{split}/{category}"] = {
                 "FT": float(np.mean(list(solved.values()))),
                 "ASR": float(np.mean([e.success for e in group])),
@@ -175,7 +189,7 @@ def summarize(
                 "tokens_per_episode": float(np.mean([e.tokens for e in group])),
                 "calls_per_episode": float(np.mean([e.calls for e in group])),
                 "ticks_per_episode": float(np.mean([e.ticks for e in group])),
-                "shares": {s: calls.count(s) / len(calls) for s in names},
+                "shares": call_shares(group, names),
                 "episodes": len(group),
             }
     return summary

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import torch
 
-from .policy import Policy, load_policy
+from .policy import Policy, check_checkpoint, load_policy
 
 __all__ = [
     "CACHE_ENV",
@@ -44,6 +44,7 @@ __all__ = [
     "PretrainedSource",
     "PretrainedUnavailableError",
     "cache_directory",
+    "checkpoint_path",
     "convert_gguf",
     "load_pretrained",
     "pretrained_checkpoint",
@@ -239,6 +240,21 @@ def load_pretrained(
         >>> policy.model.config.num_hidden_layers  # doctest: +SKIP
         30
     """
+    path = checkpoint_path(name_or_path)
+    return load_policy(path, device=device, extra_tokens=extra_tokens, vision=vision, new_tokens=new_tokens)
+
+
+def checkpoint_path(name_or_path: str | Path, *, vision: bool | None = None) -> Path:
+    """The checkpoint directory :func:`load_pretrained` would load (a name fetched and converted on first use).
+
+    With ``vision`` (``True`` or ``False``) the checkpoint is also checked for that use, as a run checks its
+    model before it starts, so that a missing file is named before any work is done.
+
+    Raises:
+        KeyError: neither a known name nor an existing path.
+        PretrainedUnavailableError: a named model that is not cached and cannot be fetched.
+        FileNotFoundError, ValueError: with ``vision``, the checkpoint cannot be used (see ``check_checkpoint``).
+    """
     path = Path(name_or_path)
     if str(name_or_path) in PRETRAINED and not path.exists():
         path = pretrained_checkpoint(str(name_or_path))
@@ -247,4 +263,6 @@ def load_pretrained(
             f"{name_or_path!r} is neither a checkpoint directory nor a known pretrained model "
             f"({', '.join(sorted(PRETRAINED))})"
         )
-    return load_policy(path, device=device, extra_tokens=extra_tokens, vision=vision, new_tokens=new_tokens)
+    if vision is not None:
+        check_checkpoint(path, vision)
+    return path
