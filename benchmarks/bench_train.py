@@ -2,7 +2,7 @@
 against the baseline of one env at a time, in the same run.
 
 Reports env ticks/s, model calls/s and generated tokens/s for both, and their ratio. The policy is a
-checkpoint of ``examples/crossha_train.py`` when ``--checkpoint`` is given (e.g.
+checkpoint of ``examples/crossha_train.py`` (or any run) when ``--checkpoint`` is given (e.g.
 ``runs/quick/checkpoints/crossha``), otherwise an untrained tiny Qwen2 of the quick preset's size. With
 ``--vision`` every call also shows the frame (a checkpoint of a ``--vision`` run, or the tiny Qwen2-VL).
 
@@ -13,31 +13,20 @@ checkpoint of ``examples/crossha_train.py`` when ``--checkpoint`` is given (e.g.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "crossha_train.py"
 
+def measure(policy, jobs, cfg, make_env, frame, batched: bool) -> dict[str, float]:
+    from actionspaces.training.rollouts import play_policy
 
-def load_trainer():
-    spec = importlib.util.spec_from_file_location("crossha_train", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["crossha_train"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def measure(trainer, policy, jobs, cfg, codebook, batched: bool) -> dict[str, float]:
+    play = partial(play_policy, policy, make_env=make_env, temperature=cfg.temperature,
+                   max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch, frame=frame)  # fmt: skip
     start = time.perf_counter()
-    if batched:
-        episodes = trainer.rollout(policy, jobs, cfg.temperature, cfg, trainer.craftworld_env(cfg, codebook))
-    else:
-        make_env = trainer.craftworld_env(cfg, codebook)
-        episodes = [e for job in jobs for e in trainer.rollout(policy, [job], cfg.temperature, cfg, make_env)]
+    episodes = play(jobs) if batched else [e for job in jobs for e in play([job])]
     elapsed = time.perf_counter() - start
     return {
         "ticks/s": sum(e.ticks for e in episodes) / elapsed,
@@ -61,23 +50,38 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    trainer = load_trainer()
-    from actionspaces.envs.craftworld import tasks
+    from actionspaces.controllers import LatentCodebook
+    from actionspaces.envs.craftworld import knowledge_corpus, make_text_env, tasks
+    from actionspaces.envs.craftworld.datasets import (
+        expert_contexts,
+        fit_codebook,
+        pov,
+        record_episodes,
+        tokenizer_corpus,
+    )
+    from actionspaces.training.pretrained import load_pretrained
+    from actionspaces.training.recipe import preset_config, tiny_policy
 
-    cfg = trainer.Config(**{**trainer.PRESETS["quick"], "max_calls": args.max_calls, "vision": args.vision})
+    cfg = preset_config("quick", [f"max_calls={args.max_calls}"], vision=args.vision or None)
     if args.checkpoint is not None:
-        codebook = trainer.LatentCodebook.load(args.checkpoint / "codebook.json")
-        policy = trainer.checkpoint_policy(args.checkpoint, codebook, torch.device("cpu"), vision=args.vision)
+        codebook = LatentCodebook.load(args.checkpoint / "codebook.json")
+        policy = load_pretrained(args.checkpoint, extra_tokens=codebook.tokens, vision=args.vision)
     else:
-        episodes = trainer.record_episodes(range(cfg.expert_seeds))
-        codebook = trainer.fit_codebook(episodes, cfg.codebook_size)
-        data = trainer.expert_contexts(episodes, codebook, "mixed")
-        corpus = trainer.tokenizer_corpus(data, trainer.knowledge_facts(cfg))
-        policy = trainer.tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
+        episodes = record_episodes(range(cfg.expert_seeds))
+        codebook = fit_codebook(episodes, cfg.codebook_size)
+        data = expert_contexts(episodes, codebook, "mixed")
+        corpus = tokenizer_corpus(data, knowledge_corpus(views=cfg.knowledge_views, seed=0))
+        policy = tiny_policy(cfg, corpus, extra_tokens=codebook.tokens)
+
+    def make_env(task: str, seed: int):
+        return make_text_env(task, seed=seed, controllers=cfg.controllers, codebook=codebook, max_calls=cfg.max_calls,
+                             max_ticks=cfg.max_ticks)  # fmt: skip
+
+    frame = partial(pov, stride=cfg.frame_stride) if cfg.vision else None
     train_tasks = [t.id for t in tasks("train")]
     jobs = [(train_tasks[(3 * i) % len(train_tasks)], 100 + i) for i in range(args.tasks) for _ in range(args.group)]
-    batched = measure(trainer, policy, jobs, cfg, codebook, batched=True)
-    single = measure(trainer, policy, jobs[: args.baseline_episodes], cfg, codebook, batched=False)
+    batched = measure(policy, jobs, cfg, make_env, frame, batched=True)
+    single = measure(policy, jobs[: args.baseline_episodes], cfg, make_env, frame, batched=False)
     model = (
         f"checkpoint {args.checkpoint}"
         if args.checkpoint

@@ -25,18 +25,15 @@ Run it:
     python examples/crossha_train.py --preset quick --constrained --name quick-constrained
     python examples/crossha_train.py --preset quick --vision --name quick-vision  # a tiny Qwen2-VL sees the frame
     python examples/crossha_train.py --preset quick --seeds 0,1,2  # runs/quick/seed-<s>/, summary.md with intervals
+    python examples/crossha_train.py --preset pretrained           # from SmolLM2-135M-Instruct (hours on 2 cores)
 
-Everything lands in ``runs/<name>/``: ``config.json``, ``checkpoints/<model>/`` (model, tokenizer,
-optimizer, codebook; the previous one kept), ``metrics.jsonl``, ``results.json`` (and the reference's
-per-task layout, ``results_openha.json``), ``results.md`` and PNG plots. With ``--seeds`` each seed is such a
-run under ``runs/<name>/seed-<s>/``, and ``runs/<name>/summary.md`` gives every cell as a mean and its 95 %
-bootstrap interval over tasks and seeds. Only the library's public API is used: the spaces and
-``ChainSpace`` through ``TextActionEnv``, the
-controllers, CraftWorld and its expert labellers, ``actionspaces.grpo``, ``actionspaces.training`` (the
-policy, run directories, checkpoints), and with ``--constrained``
-``actionspaces.decoding``: every model then samples only strings its pipeline's grammar allows, and GRPO
-scores them under the same masks. With ``--vision`` every prompt also shows the first-person frame, through
-a Qwen2-VL's own image processor.
+Everything lands in ``runs/<name>/``: ``config.json``, ``checkpoints/<model>/`` (the previous one kept),
+``metrics.jsonl``, ``results.json`` (and OpenHA's per-task ``results_openha.json``), ``results.md`` and
+plots; with ``--seeds``, one such run per ``seed-<s>/`` and a ``summary.md`` with 95 % bootstrap intervals.
+What a user would otherwise copy is imported from the library: the spaces, ``TextActionEnv``, the
+controllers, CraftWorld and its datasets, ``actionspaces.training`` (the policy, stages that resume, STRL,
+MTRL, sweeps) and, with ``--constrained``, ``actionspaces.decoding`` (each model samples only what its
+pipeline's grammar allows, and GRPO scores it under the same masks).
 """
 
 from __future__ import annotations
@@ -47,7 +44,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no Hub: models are built from co
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import math
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -55,24 +51,18 @@ from dataclasses import replace
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, from the examples extra
-    import tomli as tomllib
+from typing import Annotated, Any
 
 import numpy as np
 import torch
 import typer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel
 from tqdm.auto import tqdm
 
 from actionspaces import ChainSpace, LatentSpace, training
 from actionspaces.controllers import LatentCodebook
 from actionspaces.decoding import GrammarConstraint
-from actionspaces.envs import CraftWorld, TextActionEnv
-from actionspaces.envs.craftworld import CATEGORIES, craftworld_controllers, knowledge_corpus, task_subset, tasks
+from actionspaces.envs.craftworld import CATEGORIES, knowledge_corpus, make_text_env, task_subset, tasks
 from actionspaces.envs.craftworld.datasets import (
     Context,
     Episodes,
@@ -86,129 +76,30 @@ from actionspaces.envs.craftworld.datasets import (
 from actionspaces.evaluation import episode_records, summarize
 from actionspaces.registry import default_spaces, text_order
 from actionspaces.reporting import CROSSHA_MODELS, Evaluations, findings, write_run_report, write_sweep_report
-from actionspaces.spaces import latent_token
-from actionspaces.token_cost import FORMAT_PENALTY, TOKEN_PENALTY
-from actionspaces.training import RUN_NAME_PATTERN, RunFileError, refuse_links, set_torch_threads
+from actionspaces.training import RunFileError, refuse_links, set_torch_threads
 from actionspaces.training.mtrl import mtrl_step
 from actionspaces.training.policy import Policy, train_top_layers
 from actionspaces.training.pretrained import PretrainedUnavailableError, checkpoint_path, load_pretrained
+from actionspaces.training.recipe import EVAL_SEED, PRESETS, preset_config, tiny_policy
+from actionspaces.training.recipe import CrossHAConfig as Config
 from actionspaces.training.rollouts import MakeEnv, play_policy
 from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
 from actionspaces.training.strl import FORCED_SPACES, rejection_sample, relabel, strl_step
 from actionspaces.training.sweep import Sweep, parse_seeds, run_seeds
-from actionspaces.training.tiny import build_tiny_policy
 from actionspaces.training.updates import Demonstration, sft_step
 
-# ====================================================================================================
-# Configuration: every hyper-parameter, one preset per budget. Values in comments are the paper's
-# (../shared/spec/openha-formats.md section 5), scaled down to a model trained from scratch on CPU.
-# ====================================================================================================
-
-
-class Config(BaseModel):
-    """The resolved configuration of a run (saved as ``runs/<name>/config.json``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field("quick", pattern=RUN_NAME_PATTERN)  # a plain name: runs/<name> stays inside runs/
-    seed: int = 0
-    model: str | None = None  # a checkpoint path or a pretrained name (smollm2-135m-instruct); None: the tiny Qwen2
-    # show the pov frame with every observation (a Qwen2-VL: the tiny one below gets a vision tower),
-    # keeping every frame_stride-th pixel of CraftWorld's 640x360 frame (grounding points are 0-1000 anyway)
-    vision: bool = False
-    frame_stride: int = Field(4, ge=1, le=32)
-    # tiny Qwen2 built from a config, and its byte-level BPE tokenizer trained on CraftWorld text
-    hidden_size: int = Field(64, ge=8)
-    layers: int = Field(2, ge=1)
-    heads: int = Field(4, ge=1)
-    vocab_size: int = Field(1024, ge=300)
-    # fine-tune only the top N decoder layers (None: every weight); what fits a pretrained model on 2 cores
-    train_layers: int | None = Field(None, ge=1)
-    # Stage 0, M_base: SFT steps on the knowledge corpus (0: no M_base), random-play views per registered task
-    base_steps: int = Field(300, ge=0)
-    knowledge_views: int = Field(2, ge=0)
-    # data: expert episodes per training task, the latent codebook
-    expert_seeds: int = Field(4, ge=1)
-    codebook_size: int = Field(32, ge=2)
-    # SFT (paper: lr 8e-6 cosine, 1 epoch; a model trained from scratch needs a larger lr)
-    sft_steps: int = Field(600, ge=0)
-    sft_steps_per_iter: int = Field(50, ge=1)  # one checkpoint and one metrics line per this many steps
-    sft_batch: int = Field(32, ge=1)
-    sft_lr: float = Field(2e-3, gt=0)
-    finetune_steps: int = Field(200, ge=0)  # the two STRL SFTs (M_cs1, M_cs2) continue from their parent
-    # STRL: rejection sampling, then single-step GRPO (paper: n=4, lr 1e-6, KL 0.01 low_var_kl)
-    rs_contexts: int = Field(128, ge=1)  # training contexts sampled for rejection sampling
-    strl_iters: int = Field(10, ge=0)
-    strl_prompts: int = Field(32, ge=1)
-    strl_group: int = Field(4, ge=2)
-    rl_lr: float = Field(2e-4, gt=0)
-    # MTRL (paper: 8 tasks x 4 envs, lr 5e-6, KL 0.01, clip 0.2, 200 turns)
-    mtrl_iters: int = Field(6, ge=0)
-    mtrl_tasks: int = Field(8, ge=1)
-    mtrl_group: int = Field(4, ge=2)
-    token_penalty: float = Field(TOKEN_PENALTY, ge=0)  # lambda: the cost of one policy token in the episode return
-    format_penalty: float = Field(FORMAT_PENALTY, ge=0)  # per turn with no executable action (CrossAgent's -0.1)
-    max_calls: int = Field(40, ge=1)
-    max_ticks: int = Field(600, ge=1)
-    # who executes grounding in the env: CraftWorld's oracle (exact segmentation; the published results)
-    # or the non-privileged controller (turn to the point, act for a budget); skills are scripted either way
-    controllers: Literal["oracle", "agent"] = "oracle"
-    # shared by both GRPO stages
-    minibatches: int = Field(2, ge=1)
-    kl_coef: float = Field(0.01, ge=0)
-    clip: float = Field(0.2, gt=0)
-    temperature: float = Field(1.0, gt=0)
-    max_new_tokens: int = Field(48, ge=4)
-    gen_batch: int = Field(128, ge=1)
-    # evaluation: the 30 training tasks (ID) and a seeded sample of eval_held_out held-out tasks per category
-    # (OOD; None: all of the registry's 1,269), this many seeded episodes each
-    eval_held_out: int | None = Field(20, ge=1)
-    eval_seeds: int = Field(1, ge=1)
-    eval_temperature: float = Field(0.4, ge=0)  # verl's validation temperature
-    eval_models: tuple[str, ...] | None = None  # the checkpoints evaluated (ROWS' keys; None: every one trained)
-    baselines: bool = True
-    ablate_base: bool = False  # also train CrossHA's stages 1-3 from the untrained model (the "w/o M_base" row)
-    # decode under each pipeline's generation grammar (llguidance masks; GRPO uses the masked log-probs)
-    constrained: bool = False
-
-    @field_validator("eval_models", mode="before")
-    @classmethod
-    def _known_models(cls, value: Any) -> Any:
-        names = value.replace(",", " ").split() if isinstance(value, str) else value
-        if names is not None and (unknown := [n for n in names if n not in ROWS]):
-            raise ValueError(f"eval_models: unknown {unknown}; the checkpoints are {', '.join(ROWS)}")
-        if names is not None and "crossha" not in names:
-            raise ValueError("eval_models must include crossha: the findings compare everything with it")
-        return names
-
-
-#: One preset per budget (ci, quick, pretrained, paper): fields of Config, in crossha_presets.toml.
-PRESETS: dict[str, dict[str, Any]] = tomllib.loads(Path(__file__).with_name("crossha_presets.toml").read_text())
-
-EVAL_SEED = 1_000_000  # evaluation episodes' first env seed: never one of training's
+# ---- Configuration: Config is actionspaces.training.recipe's CrossHAConfig (every hyper-parameter, the paper's
+# values beside them), its presets one per budget (crossha_presets.toml), --set FIELD=VALUE for any field.
 PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: CrossHA's, or one space
 SPACES = (*text_order(), "none")  # the registry's spaces in text order; "none": nothing executable
 
-# ====================================================================================================
-# The model (actionspaces.training.policy): a causal LM and its tokenizer, which answers an observation with
-# one response; the tiny Qwen2 built from a config, or a checkpoint (a path or a pretrained name).
-# ====================================================================================================
-
-
-def latent_tokens(codebook: LatentCodebook) -> list[str]:
-    return [latent_token(i) for i in range(codebook.size)]
-
-
-def tiny_policy(cfg: Config, corpus: Sequence[str], codebook: LatentCodebook, device: torch.device) -> Policy:
-    """The tiny Qwen2 (a Qwen2-VL with ``cfg.vision``) of ``cfg``'s sizes, its tokenizer trained on ``corpus``."""
-    return build_tiny_policy(corpus, extra_tokens=latent_tokens(codebook), vocab_size=cfg.vocab_size,
-                             hidden_size=cfg.hidden_size, layers=cfg.layers, heads=cfg.heads, seed=cfg.seed,
-                             vision=cfg.vision, device=device)  # fmt: skip
+# ---- The model (actionspaces.training.policy): a causal LM and its tokenizer, which answers an observation with one
+# response; the tiny Qwen2 built from a config, or a checkpoint (a path or a pretrained name).
 
 
 def training_run(root: Path, cfg: Config, codebook: LatentCodebook, device: torch.device, tb: bool) -> TrainingRun:
     """Checkpoints (the codebook in each) after every iteration of every stage, so --resume loses at most one."""
-    load = partial(load_pretrained, device=device, extra_tokens=latent_tokens(codebook), vision=cfg.vision)
+    load = partial(load_pretrained, device=device, extra_tokens=codebook.tokens, vision=cfg.vision)
     return TrainingRun(root, load=load, attach=lambda d: codebook.save(d / "codebook.json"), tensorboard=tb)
 
 
@@ -240,9 +131,7 @@ def under_grammar(policy: Policy, grammars: Grammars | None, pipeline: str) -> P
     return policy if grammars is None else replace(policy, constraint=grammars[PIPELINE_SPACES[pipeline]])
 
 
-# ====================================================================================================
-# 1. Supervised fine-tuning on (observation, response) pairs.
-# ====================================================================================================
+# ---- 1. Supervised fine-tuning on (observation, response) pairs.
 
 
 def demonstrations(pairs: Sequence[tuple[Context, str]]) -> list[Demonstration]:
@@ -267,20 +156,13 @@ def grpo(run: TrainingRun, cfg: Config, name: str, parent: Policy, step: Step, i
     return train_stage(run, name, parent, iterations, lr=cfg.rl_lr, step=step, seed=cfg.seed, kl=True)
 
 
-# ====================================================================================================
-# 3. MTRL's episodes (and the evaluation's): TextActionEnv over CraftWorld; another env, another factory.
-# ====================================================================================================
+# ---- 3. MTRL's episodes (and the evaluation's): TextActionEnv over CraftWorld; another env, another factory.
 
 
 def craftworld_env(cfg: Config, codebook: LatentCodebook) -> MakeEnv:
     """``make_env(task, seed)``: a TextActionEnv over CraftWorld, its controllers ``cfg.controllers``."""
-
-    def make_env(task: str, seed: int) -> TextActionEnv:
-        world = CraftWorld(task, max_ticks=cfg.max_ticks)
-        controllers = craftworld_controllers(cfg.controllers, seed=seed)  # latent's comes from the codebook
-        return TextActionEnv(world, codebook=codebook, max_calls=cfg.max_calls, controllers=controllers)
-
-    return make_env
+    return lambda task, seed: make_text_env(task, seed=seed, controllers=cfg.controllers, codebook=codebook,
+                                            max_calls=cfg.max_calls, max_ticks=cfg.max_ticks)  # fmt: skip
 
 
 def frame(cfg: Config) -> Any:
@@ -288,9 +170,7 @@ def frame(cfg: Config) -> Any:
     return partial(pov, stride=cfg.frame_stride) if cfg.vision else None
 
 
-# ====================================================================================================
-# 5. Evaluation: ID (the training tasks) and OOD (a stratified sample of the held-out ones), per category.
-# ====================================================================================================
+# ---- 5. Evaluation: ID (the training tasks) and OOD (a stratified sample of the held-out ones), per category.
 
 
 ROWS = CROSSHA_MODELS  # checkpoint -> row label, in the paper's table order
@@ -335,9 +215,7 @@ def write_report(run: TrainingRun, cfg: Config, results: Results) -> None:
                      share_models=("mix", "cs2", "crossha", "nostrl_mtrl"))  # fmt: skip
 
 
-# ====================================================================================================
-# The recipe, top to bottom.
-# ====================================================================================================
+# ---- The recipe, top to bottom.
 
 
 def run_codebook(path: Path, episodes: Episodes, size: int) -> LatentCodebook:
@@ -408,7 +286,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     elif (resumed := run.resume("base")) is not None:
         untrained = resumed.policy
     else:
-        untrained = tiny_policy(cfg, tokenizer_corpus(d_mix, facts), codebook, device)
+        untrained = tiny_policy(cfg, tokenizer_corpus(d_mix, facts), extra_tokens=codebook.tokens, device=device)
         run.save("base", untrained, None, {"iteration": 0, "done": True})
     train_top_layers(untrained, cfg.train_layers)  # a checkpoint reloads with the same layers frozen
     grammars = build_grammars(untrained, codebook) if cfg.constrained else None
@@ -446,9 +324,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     return results
 
 
-# ====================================================================================================
-# Command line.
-# ====================================================================================================
+# ---- Command line.
 
 
 def sweep(cfg: Config, seeds: Sequence[int], root: Path, device: torch.device, tensorboard: bool, resume: bool) -> None:
@@ -465,51 +341,31 @@ def sweep(cfg: Config, seeds: Sequence[int], root: Path, device: torch.device, t
 
 Preset = Enum("Preset", {name: name for name in PRESETS}, type=str)  # type: ignore[misc]
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
+Opt = typer.Option
 
 
 @app.command()
 def main(
-    preset: Annotated[Preset, typer.Option(help="hyper-parameter preset")] = Preset["quick"],  # type: ignore[valid-type]
-    name: Annotated[str | None, typer.Option(help="run name (runs/<name>); the preset's by default")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override a config field: --set mtrl_iters=3")] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(help="start from a Hugging Face checkpoint path or a pretrained name: smollm2-135m-instruct"),
-    ] = None,
-    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    resume: Annotated[bool, typer.Option(help="continue runs/<name> from its last checkpoint")] = False,
-    overwrite: Annotated[bool, typer.Option(help="delete runs/<name> and start again")] = False,
-    runs_dir: Annotated[Path, typer.Option(help="where runs are written")] = Path("runs"),
-    tensorboard: Annotated[bool, typer.Option(help="also log to runs/<name>/tensorboard")] = False,
-    constrained: Annotated[
-        bool, typer.Option(help="sample under each pipeline's grammar (the 'constrained' extra: llguidance)")
-    ] = False,
-    vision: Annotated[
-        bool, typer.Option(help="show the model the pov frame too (a tiny Qwen2-VL, or --model a Qwen2-VL checkpoint)")
-    ] = False,
-    controllers: Annotated[
-        str | None, typer.Option(help="grounding in the env: 'oracle' (exact segmentation) or 'agent' (no privilege)")
-    ] = None,
-    threads: Annotated[
-        int | None, typer.Option(help="torch threads; by default the cores this process may use (its affinity)")
-    ] = None,
-    seeds: Annotated[
-        str | None, typer.Option(help="one run per seed ('0,1,2'): runs/<name>/seed-<s>/, a summary with intervals")
-    ] = None,
+    preset: Annotated[Preset, Opt(help="hyper-parameter preset")] = Preset["quick"],  # type: ignore[valid-type]
+    name: Annotated[str | None, Opt(help="run name (runs/<name>); the preset's by default")] = None,
+    set_: Annotated[list[str] | None, Opt("--set", help="override a config field: --set mtrl_iters=3")] = None,
+    model: Annotated[str | None, Opt(help="a checkpoint path, or a pretrained name: smollm2-135m-instruct")] = None,
+    device: Annotated[str, Opt(help="cpu or cuda")] = "cpu",
+    resume: Annotated[bool, Opt(help="continue runs/<name> from its last checkpoint")] = False,
+    overwrite: Annotated[bool, Opt(help="delete runs/<name> and start again")] = False,
+    runs_dir: Annotated[Path, Opt(help="where runs are written")] = Path("runs"),
+    tensorboard: Annotated[bool, Opt(help="also log to runs/<name>/tensorboard")] = False,
+    constrained: Annotated[bool, Opt(help="sample under each pipeline's grammar (extra 'constrained')")] = False,
+    vision: Annotated[bool, Opt(help="show the pov frame too (a tiny Qwen2-VL, or --model a Qwen2-VL)")] = False,
+    controllers: Annotated[str | None, Opt(help="grounding in the env: 'oracle' or 'agent' (no privilege)")] = None,
+    threads: Annotated[int | None, Opt(help="torch threads (default: the cores this process may use)")] = None,
+    seeds: Annotated[str | None, Opt(help="one run per seed ('0,1,2'), and a summary with intervals")] = None,
 ) -> None:
     """Train CrossHA and its baselines on CraftWorld, evaluate them, and write runs/<name>/results.md."""
-    values: dict[str, Any] = dict(PRESETS[preset.value])
-    for item in set_ or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"--set takes KEY=VALUE, got {item!r}")
-        values[key.strip()] = None if value.strip().lower() == "none" else value.strip()
-    flags = {"name": name, "model": model, "controllers": controllers, "constrained": constrained or None,
-             "vision": vision or None}  # fmt: skip
-    values.update({key: value for key, value in flags.items() if value is not None})
     try:
-        cfg = Config(**values)
-    except ValidationError as err:
+        cfg = preset_config(preset.value, set_ or [], name=name, model=model, controllers=controllers,
+                            constrained=constrained or None, vision=vision or None)  # fmt: skip
+    except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise typer.BadParameter(f"--device {device}: torch sees no CUDA device")

@@ -22,6 +22,7 @@ from accelerate import PartialState
 from accelerate.utils import broadcast_object_list
 
 from actionspaces.controllers import LatentCodebook
+from actionspaces.envs.craftworld import knowledge_corpus
 from actionspaces.envs.craftworld.datasets import (
     Context,
     expert_contexts,
@@ -29,14 +30,16 @@ from actionspaces.envs.craftworld.datasets import (
     record_episodes,
     tokenizer_corpus,
 )
-from crossha_train import PRESETS, Config, Policy, checkpoint_policy, knowledge_facts, tiny_policy
+from actionspaces.training.policy import Policy
+from actionspaces.training.pretrained import load_pretrained
+from actionspaces.training.recipe import CrossHAConfig, preset_config, tiny_policy
 
 __all__ = ["grpo_config", "processes", "quick_setup", "saved_policy"]
 
 
-def quick_setup(model: Path | None) -> tuple[Config, LatentCodebook, list[tuple[Context, str]], Policy]:
+def quick_setup(model: Path | None) -> tuple[CrossHAConfig, LatentCodebook, list[tuple[Context, str]], Policy]:
     """The quick preset's config, codebook and D_mix, and the policy at ``model`` (the tiny Qwen2 without one)."""
-    cfg = Config(**PRESETS["quick"])
+    cfg = preset_config("quick")
     episodes = record_episodes(range(cfg.expert_seeds))
     codebook_path = model / "codebook.json" if model else None
     codebook = (
@@ -45,11 +48,11 @@ def quick_setup(model: Path | None) -> tuple[Config, LatentCodebook, list[tuple[
         else fit_codebook(episodes, cfg.codebook_size)
     )
     d_mix = expert_contexts(episodes, codebook, "mixed")
-    device = torch.device("cpu")
     if model is not None:
-        policy = checkpoint_policy(model, codebook, device)
-    else:
-        policy = tiny_policy(cfg, tokenizer_corpus(d_mix, knowledge_facts(cfg)), codebook, device)
+        policy = load_pretrained(model, extra_tokens=codebook.tokens)
+    else:  # as the reference trainer builds it: the preset's sizes, a tokenizer trained on the world's text
+        corpus = tokenizer_corpus(d_mix, knowledge_corpus(views=cfg.knowledge_views, seed=0))
+        policy = tiny_policy(cfg, corpus, extra_tokens=codebook.tokens)
     return cfg, codebook, d_mix, policy
 
 
@@ -78,7 +81,7 @@ def saved_policy(policy: Policy) -> Iterator[str]:
         state.wait_for_everyone()  # every rank has loaded it before rank 0 deletes it
 
 
-def grpo_config(cfg: Config, output: Path, steps: int, **overrides: Any) -> trl.GRPOConfig:
+def grpo_config(cfg: CrossHAConfig, output: Path, steps: int, **overrides: Any) -> trl.GRPOConfig:
     """TRL's ``GRPOConfig`` with the reference trainer's GRPO settings (clip, KL, token-mean), on CPU without CUDA."""
     options: dict[str, Any] = dict(
         output_dir=str(output),

@@ -89,7 +89,7 @@ def main(
 ) -> None:
     set_torch_threads(None)
     train, held, codebook = answers()
-    latent = [f"<|latent_{i}|>" for i in range(codebook.size)]
+    latent = codebook.tokens
     typer.echo(f"{len(train)} training answers, {len(held)} held-out answers")
     results = {}
     for method in methods.split(","):

@@ -20,7 +20,6 @@ from typing import Annotated
 
 import torch
 import typer
-from trainer_module import load_trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBES = ("name", "locate", "tool", "drops", "recipe")
@@ -46,26 +45,34 @@ def main(
         if (out / f"{hidden}x{layers}x{steps}").exists():
             raise typer.BadParameter(f"{out / f'{hidden}x{layers}x{steps}'} exists; choose another --out")
     torch.set_num_threads(threads)
-    t = load_trainer()
+    from actionspaces.envs.craftworld import knowledge_corpus
+    from actionspaces.envs.craftworld.datasets import fit_codebook, record_episodes, tokenizer_corpus
     from actionspaces.training import open_run
-    from actionspaces.training.updates import Demonstration
+    from actionspaces.training.policy import load_policy
+    from actionspaces.training.recipe import preset_config, tiny_policy
+    from actionspaces.training.stages import TrainingRun, train_stage
+    from actionspaces.training.updates import Demonstration, sft_step
 
-    facts = t.knowledge_facts(t.Config(**t.PRESETS["paper"]))
+    paper = preset_config("paper")
+    facts = knowledge_corpus(views=paper.knowledge_views, seed=0)
     rng = random.Random(0)
     probes = {kind: rng.sample([f for f in facts if f.kind == kind], 60) for kind in PROBES}
     demos = [Demonstration(f.prompt, f.answer) for f in facts]
-    corpus = t.tokenizer_corpus([], facts)
-    codebook = t.fit_codebook(t.record_episodes(range(1)), t.Config().codebook_size)  # saved with each checkpoint
+    corpus = tokenizer_corpus([], facts)
+    codebook = fit_codebook(record_episodes(range(1)), paper.codebook_size)  # its codes are in every vocabulary
     for hidden, layers, steps in shapes:
         started = time.perf_counter()
-        cfg = t.Config(**{**t.PRESETS["paper"], "hidden_size": hidden, "layers": layers, "max_new_tokens": 64})
+        cfg = paper.model_copy(update={"hidden_size": hidden, "layers": layers, "max_new_tokens": 64})
         root = open_run(out, f"{hidden}x{layers}x{steps}", cfg, resume=False, overwrite=False)
-        run = t.training_run(root, cfg, codebook, torch.device("cpu"), False)
-        untrained = t.tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
-        policy = t.sft(run, cfg, "knowledge", untrained, demos, steps)
+        run = TrainingRun(root, load=load_policy)
+        untrained = tiny_policy(cfg, corpus, extra_tokens=codebook.tokens)
+        step = sft_step(demos, steps=cfg.sft_steps_per_iter, batch=cfg.sft_batch)
+        policy = train_stage(run, "knowledge", untrained, -(-steps // cfg.sft_steps_per_iter), lr=cfg.sft_lr,
+                             step=step, seed=cfg.seed)  # fmt: skip
         fit = {}
         for kind, chosen in probes.items():
-            answers = t.sample(policy, [policy.prompt(f.prompt, None) for f in chosen], 0.0, cfg)
+            prompts = [policy.prompt(f.prompt, None) for f in chosen]
+            answers = policy.sample(prompts, 0.0, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch)
             fit[kind] = sum(policy.decode(ids).strip() == f.answer for ids, f in zip(answers, chosen, strict=True))
             fit[kind] /= len(chosen)
         line = {"hidden": hidden, "layers": layers, "steps": steps, "fit": fit,

@@ -118,7 +118,7 @@ def main(
 ) -> None:
     set_torch_threads(None)
     train, held, codebook = answers(codebook_size)
-    latent = [f"<|latent_{i}|>" for i in range(codebook.size)]
+    latent = codebook.tokens
     typer.echo(f"{len(train)} training answers, {len(held)} held-out answers (grounding and latent)")
     results = {}
     for init in ("spelled", "random"):

@@ -206,7 +206,7 @@ def test_a_corrupted_config_is_named_and_nothing_is_deleted(tmp_path: Path) -> N
         (["--threads", "0"], "threads"),
         (["--set", "mtrl_iters=-1"], "mtrl_iters"),
         (["--set", "no_such_field=1"], "no_such_field"),
-        (["--set", "sft_lr"], "KEY=VALUE"),
+        (["--set", "sft_lr"], "FIELD=VALUE"),
         (["--model", "/nonexistent/checkpoint"], "no config.json"),
     ],
 )

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..canonical import BUTTONS, CanonicalAction
 from ..spaces import LatentAction
+from ..spaces.latent import latent_token
 from ..state import ControlState
 from .base import Controller
 
@@ -64,6 +65,11 @@ class LatentCodebook:
     def size(self) -> int:
         """Number of codes."""
         return len(self.centroids)
+
+    @property
+    def tokens(self) -> list[str]:
+        """The ``<|latent_N|>`` token of each code, in code order: what a tokenizer must hold as single tokens."""
+        return [latent_token(code) for code in range(self.size)]
 
     @classmethod
     def fit(
