@@ -373,9 +373,12 @@ def main(
         if cfg.model is not None:
             checkpoint_path(cfg.model, vision=cfg.vision)
         set_torch_threads(threads)
-        seed_list = parse_seeds(seeds) if seeds is not None else None
     except (KeyError, FileNotFoundError, ValueError, PretrainedUnavailableError) as err:
         raise typer.BadParameter(str(err.args[0] if isinstance(err, KeyError) else err)) from err
+    try:
+        seed_list = parse_seeds(seeds) if seeds is not None else None
+    except ValueError as err:
+        raise typer.BadParameter(f"--seeds: {err}") from err
     try:  # the name stays inside runs_dir; --overwrite removes only a directory a run wrote
         saved: BaseModel = cfg if seed_list is None else Sweep[Config](config=cfg, seeds=seed_list)
         root = training.open_run(runs_dir, cfg.name, saved, resume=resume, overwrite=overwrite)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import dataclasses
 import json
 import os
 import re
@@ -17,21 +17,16 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
-from actionspaces.envs.craftworld import CATEGORIES
-from actionspaces.reporting import findings, write_sweep_report
+from actionspaces.envs.craftworld import CATEGORIES, task_subset, tasks
+from actionspaces.envs.craftworld.datasets import pov
+from actionspaces.reporting import CROSSHA_MODELS, Evaluations, findings, write_sweep_report
 from actionspaces.training.policy import response_logprobs
+from actionspaces.training.pretrained import load_pretrained
+from actionspaces.training.recipe import preset_config, tiny_policy
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "crossha_train.py"
 SKILL_TARGETS = SCRIPT.parents[1] / "scripts" / "skill_targets.py"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("crossha_train", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["crossha_train"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(*args: str, runs: Path, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -58,12 +53,12 @@ def _codebook():
     return LatentCodebook.fit([actions[i : i + 4] for i in range(0, len(actions) - 3)], size=4)
 
 
-def _frames(trainer, stride: int = 4) -> list:
+def _frames(stride: int = 4) -> list:
     """Three different views: the expert turning towards a tree."""
     from actionspaces.envs.craftworld import record_expert
 
     steps = record_expert("mine_block:oak_log", 0)
-    return [trainer.pov(steps[t].env, stride) for t in (0, 5, 10)]
+    return [pov(steps[t].env, stride) for t in (0, 5, 10)]
 
 
 @pytest.mark.timeout(900)
@@ -207,7 +202,7 @@ def test_a_corrupted_config_is_named_and_nothing_is_deleted(tmp_path: Path) -> N
         (["--set", "mtrl_iters=-1"], "mtrl_iters"),
         (["--set", "no_such_field=1"], "no_such_field"),
         (["--set", "sft_lr"], "FIELD=VALUE"),
-        (["--model", "/nonexistent/checkpoint"], "no config.json"),
+        (["--model", "/nonexistent/checkpoint"], "neither a checkpoint directory nor a known pretrained model"),
     ],
 )
 def test_bad_configuration_is_named(tmp_path: Path, args: list[str], message: str) -> None:
@@ -219,8 +214,7 @@ def test_bad_configuration_is_named(tmp_path: Path, args: list[str], message: st
 def test_a_resumed_run_refuses_a_different_config(tmp_path: Path) -> None:
     root = tmp_path / "ci"
     root.mkdir()
-    trainer = _load()
-    (root / "config.json").write_text(trainer.Config(**trainer.PRESETS["ci"]).model_dump_json())
+    (root / "config.json").write_text(preset_config("ci").model_dump_json())
     result = _run("--preset", "ci", "--resume", "--set", "mtrl_iters=5", runs=tmp_path, timeout=120)
     assert result.returncode != 0 and "mtrl_iters" in result.stderr
 
@@ -230,17 +224,16 @@ def test_a_stock_checkpoint_gains_the_special_tokens_and_writes_actions(tmp_path
 
     from tiny_lm import tiny_model, tiny_tokenizer
 
-    trainer = _load()
     tokenizer = tiny_tokenizer()
     tiny_model(tokenizer).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    policy = trainer.checkpoint_policy(tmp_path, _codebook(), torch.device("cpu"))
+    policy = load_pretrained(tmp_path, extra_tokens=_codebook().tokens)
     for token in ("<|latent_3|>", "<|im_end|>", "<|box_start|>"):
         assert len(policy.encode([token])[0]) == 1, token
     assert policy.model.get_input_embeddings().num_embeddings == len(policy.tokenizer)
-    cfg = trainer.Config(**trainer.PRESETS["ci"])
+    cfg = preset_config("ci")
     prompts = [policy.prompt("task: mine_block:dirt")] * 3
-    responses = trainer.sample(policy, prompts, 1.0, cfg)
+    responses = policy.sample(prompts, 1.0, max_new_tokens=cfg.max_new_tokens)
     assert len(responses) == 3 and all(1 <= len(r) <= cfg.max_new_tokens for r in responses)
     logp, mask = response_logprobs(policy, policy.encode_prompts(prompts), responses)
     assert mask.sum().item() == sum(map(len, responses))
@@ -277,18 +270,18 @@ def test_trl_examples_run_stage_1_and_stage_3(tmp_path: Path, script: str, args:
 
 
 def test_strl_contexts_drop_only_true_no_ops() -> None:
-    trainer = _load()
     from actionspaces import ViewState
+    from actionspaces.envs.craftworld.datasets import Context, strl_contexts
 
     def context(raw: str):
-        return (trainer.Context("mine_block:dirt", "obs", ViewState(), {"raw": raw}), "raw")
+        return (Context("mine_block:dirt", "obs", ViewState(), {"raw": raw}), "raw")
 
     data = [
         context("Action: move(0, 0) and press()"),
         context("Action: move(0, 0) and press() and click(left)"),
         context("Action: move(3, 0) and press()"),
     ]
-    kept = [c.labels["raw"] for c in trainer.strl_contexts(data)]
+    kept = [c.labels["raw"] for c in strl_contexts(data)]
     assert kept == ["Action: move(0, 0) and press() and click(left)", "Action: move(3, 0) and press()"]
 
 
@@ -296,22 +289,24 @@ def test_constrained_sampling_writes_only_actions_and_scores_them_under_the_mask
     pytest.importorskip("llguidance")
     import torch
 
-    from actionspaces import ChainSpace
+    from actionspaces import ChainSpace, LatentSpace
+    from actionspaces.decoding import GrammarConstraint
+    from actionspaces.registry import default_spaces, text_order
     from tiny_lm import tiny_model, tiny_tokenizer
 
-    trainer = _load()
     tokenizer = tiny_tokenizer()
     tiny_model(tokenizer, max_positions=512).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     codebook = _codebook()
-    policy = trainer.checkpoint_policy(tmp_path, codebook, torch.device("cpu"))
-    grammars = trainer.build_grammars(policy, codebook)
-    cfg = trainer.Config(**{**trainer.PRESETS["ci"], "max_new_tokens": 200})
-    chain = ChainSpace()
-    for pipeline, spaces in trainer.PIPELINE_SPACES.items():
-        constrained = trainer.under_grammar(policy, grammars, pipeline)
+    policy = load_pretrained(tmp_path, extra_tokens=codebook.tokens)
+    chain = ChainSpace(default_spaces({"latent": LatentSpace(codebook_size=codebook.size)}))
+    vocab = policy.model.config.vocab_size
+    # the trainer's pipelines: every space (CrossHA's), or one space with raw where it cannot say the step
+    for spaces in (text_order(), ("raw",), ("grounding", "raw"), ("motion", "raw")):
+        grammar = GrammarConstraint.for_space(policy.tokenizer, chain, spaces=spaces, single=True, vocab_size=vocab)
+        constrained = dataclasses.replace(policy, constraint=grammar)
         prompts = [policy.prompt("task: mine_block:dirt")] * 16
-        responses = trainer.sample(constrained, prompts, 1.0, cfg)
+        responses = constrained.sample(prompts, 1.0, max_new_tokens=200)
         for ids in responses:
             assert ids[-1] == policy.tokenizer.eos_token_id, "a response was cut: raise max_new_tokens"
             parsed = chain.parse(policy.decode(ids))
@@ -343,18 +338,15 @@ def test_a_vision_policy_sees_the_frame_and_never_writes_image_tokens(tmp_path: 
 
     from tiny_lm import tiny_qwen2_vl_checkpoint
 
-    trainer = _load()
     codebook = _codebook()
-    cfg = trainer.Config(**{**trainer.PRESETS["ci"], "vision": True, "max_new_tokens": 24})
+    cfg = preset_config("ci", vision=True, max_new_tokens=24)
     if source == "tiny builder":
         corpus = ["task: mine_block:dirt", "Action: move(0, 0) and press(w)", "Motion: turn left"] * 10
-        policy = trainer.tiny_policy(cfg, corpus, codebook, torch.device("cpu"))
+        policy = tiny_policy(cfg, corpus, extra_tokens=codebook.tokens)
     else:
-        policy = trainer.checkpoint_policy(
-            tiny_qwen2_vl_checkpoint(tmp_path), codebook, torch.device("cpu"), vision=True
-        )
+        policy = load_pretrained(tiny_qwen2_vl_checkpoint(tmp_path), extra_tokens=codebook.tokens, vision=True)
         assert len(policy.encode(["<|latent_3|>"])[0]) == 1  # the stock tokenizer gained our special tokens
-    frames = _frames(trainer)
+    frames = _frames()
     assert frames[0].shape == (90, 160, 3) and not np.array_equal(frames[0], frames[1])
     assert not np.array_equal(frames[1], frames[2])
     prompts = [policy.prompt("task: mine_block:dirt", frame) for frame in frames]
@@ -365,7 +357,7 @@ def test_a_vision_policy_sees_the_frame_and_never_writes_image_tokens(tmp_path: 
         assert e.pixel_values.shape[0] == patches and e.ids.count(image_token) == patches // 4 > 0
 
     torch.manual_seed(0)
-    responses = trainer.sample(policy, prompts * 8, 1.0, cfg)
+    responses = policy.sample(prompts * 8, 1.0, max_new_tokens=cfg.max_new_tokens)
     assert all(1 <= len(r) <= cfg.max_new_tokens for r in responses)
     # these random weights write an image token about once in 70 tokens when nothing suppresses it
     assert policy.unwritable and not any(set(r) & set(policy.unwritable) for r in responses)
@@ -385,28 +377,26 @@ def test_a_vision_policy_sees_the_frame_and_never_writes_image_tokens(tmp_path: 
 
 
 def test_vision_needs_a_qwen2_vl_checkpoint_with_its_image_processor(tmp_path: Path) -> None:
-    import torch
 
     from tiny_lm import tiny_model, tiny_qwen2_vl_checkpoint, tiny_tokenizer
 
-    trainer = _load()
-    codebook = _codebook()
+    latents = _codebook().tokens
     text_only = tmp_path / "qwen2"
     tokenizer = tiny_tokenizer()
     tiny_model(tokenizer).save_pretrained(text_only)
     tokenizer.save_pretrained(text_only)
     with pytest.raises(ValueError, match=r"needs a Qwen2-VL checkpoint.*'qwen2'"):
-        trainer.checkpoint_policy(text_only, codebook, torch.device("cpu"), vision=True)
-    text_policy = trainer.checkpoint_policy(text_only, codebook, torch.device("cpu"))
+        load_pretrained(text_only, extra_tokens=latents, vision=True)
+    text_policy = load_pretrained(text_only, extra_tokens=latents)
     with pytest.raises(ValueError, match="text-only policy"):
-        text_policy.prompt("task: mine_block:dirt", _frames(trainer)[0])
+        text_policy.prompt("task: mine_block:dirt", _frames()[0])
 
     no_processor = tiny_qwen2_vl_checkpoint(tmp_path / "qwen2vl")
     (no_processor / "preprocessor_config.json").unlink()
     with pytest.raises(FileNotFoundError, match=r"preprocessor_config\.json"):
-        trainer.checkpoint_policy(no_processor, codebook, torch.device("cpu"), vision=True)
+        load_pretrained(no_processor, extra_tokens=latents, vision=True)
     # without --vision a Qwen2-VL checkpoint is a text model
-    policy = trainer.checkpoint_policy(no_processor, codebook, torch.device("cpu"))
+    policy = load_pretrained(no_processor, extra_tokens=latents)
     assert policy.images is None and policy.model.config.model_type == "qwen2_vl"
     result = _run("--preset", "ci", "--vision", "--model", str(text_only), runs=tmp_path / "runs", timeout=120)
     assert result.returncode != 0 and "needs a Qwen2-VL checkpoint" in _said(result)
@@ -439,12 +429,19 @@ def test_ci_preset_trains_a_qwen2_vl_checkpoint_on_the_frames(tmp_path: Path) ->
     assert json.loads((root / "results.json").read_text()) == results
 
 
-def _results(trainer, cfg, wins: dict[str, float], seed: int) -> dict:
+def _evaluations(runs: list[dict], held_out: int) -> Evaluations:
+    """The runs over the trainer's evaluation tasks: the 30 training ones (ID), ``held_out`` per category (OOD)."""
+    registry = tasks("train") + task_subset(held_out)
+    return Evaluations(runs, splits={t.id: "ID" if t.split == "train" else "OOD" for t in registry},
+                       categories={t.id: t.category for t in registry}, seed=0)  # fmt: skip
+
+
+def _results(held_out: int, wins: dict[str, float], seed: int) -> dict:
     """A run's evaluation in which each model solves a task with probability ``wins[model]``."""
     rng = __import__("numpy").random.default_rng(seed)
-    registry = list(trainer.evaluations([], cfg).splits)
+    registry = list(_evaluations([], held_out).splits)
     results = {}
-    for model in trainer.ROWS:
+    for model in CROSSHA_MODELS:
         tokens = 40 if model == "crossha" else 60
         spaces = {"mine_block": "grounding", "kill_entity": "language", "craft_item": "raw"}
         episodes = [
@@ -465,10 +462,8 @@ def _results(trainer, cfg, wins: dict[str, float], seed: int) -> dict:
 
 
 def test_the_findings_judge_each_claim_by_its_interval_over_seeds() -> None:
-    trainer = _load()
-    cfg = trainer.Config(**{**trainer.PRESETS["ci"], "eval_held_out": 30})
-    runs = [_results(trainer, cfg, {"crossha": 0.9, "cs2": 0.9}, seed) for seed in range(3)]
-    lines = findings(trainer.evaluations(runs, cfg), categories=CATEGORIES)
+    runs = [_results(30, {"crossha": 0.9, "cs2": 0.9}, seed) for seed in range(3)]
+    lines = findings(_evaluations(runs, 30), categories=CATEGORIES)
     assert len(lines) == 5  # the four claims and the knowledge stage's part
     assert lines[0].startswith("CrossHA above every baseline in OOD ASR: supported")
     assert lines[1].startswith("STRL raises OOD ASR: supported")
@@ -476,18 +471,17 @@ def test_the_findings_judge_each_claim_by_its_interval_over_seeds() -> None:
     assert lines[3].startswith("Selection differs by category: supported")
     assert lines[4].startswith("The knowledge stage (M_base) raises OOD ASR: supported")
     assert re.search(r"; in ID ASR 0\.[5-9]\d+ \[0\.\d+, 0\.\d+\]\)$", lines[4]), lines[4]
-    even = [_results(trainer, cfg, {}, seed) for seed in range(3)]
-    assert "STRL raises OOD ASR: inconclusive" in findings(trainer.evaluations(even, cfg), categories=CATEGORIES)[1]
-    worse = [_results(trainer, cfg, {"nostrl_mtrl": 0.9}, seed) for seed in range(3)]
-    judged = findings(trainer.evaluations(worse, cfg), categories=CATEGORIES)
+    even = [_results(30, {}, seed) for seed in range(3)]
+    assert "STRL raises OOD ASR: inconclusive" in findings(_evaluations(even, 30), categories=CATEGORIES)[1]
+    worse = [_results(30, {"nostrl_mtrl": 0.9}, seed) for seed in range(3)]
+    judged = findings(_evaluations(worse, 30), categories=CATEGORIES)
     assert judged[0].startswith("CrossHA above every baseline in OOD ASR: not supported")
 
 
 def test_the_sweep_report_gives_intervals_and_per_seed_rows(tmp_path: Path) -> None:
-    trainer = _load()
-    cfg = trainer.Config(**trainer.PRESETS["ci"])
-    runs = [_results(trainer, cfg, {"crossha": 0.5}, seed) for seed in (4, 7)]
-    evals = trainer.evaluations(runs, cfg)
+    held_out = preset_config("ci").eval_held_out
+    runs = [_results(held_out, {"crossha": 0.5}, seed) for seed in (4, 7)]
+    evals = _evaluations(runs, held_out)
     write_sweep_report(tmp_path, evals, seeds=(4, 7), facts=["a finding"], title="demo", wall_s=90.0)
     summary = json.loads((tmp_path / "summary.json").read_text())
     cell = summary["cells"]["crossha"]["OOD ASR"]
