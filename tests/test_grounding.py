@@ -98,6 +98,42 @@ def test_pixel_point_pixel_is_exact(width, height, fx, fy):
     assert Point.from_pixels(col, row, width, height).to_pixels(width, height) == (col, row)
 
 
+@given(
+    width=st.integers(1, 1000),
+    height=st.integers(1, 1000),
+    fx=st.floats(0, 1, exclude_max=True),
+    fy=st.floats(0, 1, exclude_max=True),
+)
+def test_one_rule_maps_positions_and_pixel_indices_to_the_grid(width, height, fx, fy):
+    col, row = math.floor(fx * width), math.floor(fy * height)
+    # a pixel index is the position of its centre; a position lies in the cell floor(c / W * 1000)
+    assert Point.from_pixels(col, row, width, height) == Point.from_position(col + 0.5, row + 0.5, width, height)
+    x, y = fx * width, fy * height
+    point = Point.from_position(x, y, width, height)
+    assert point.x <= x / width * 1000 < point.x + 1 and point.y <= y / height * 1000 < point.y + 1
+
+
+def test_positions_outside_the_frame_clamp_and_bad_ones_are_named():
+    assert Point.from_position(-3.0, 1e6, 640, 360) == Point(x=0, y=999)
+    with pytest.raises(ValueError, match="finite"):
+        Point.from_position(float("nan"), 0.0)
+    with pytest.raises(ValueError, match="positive"):
+        Point.from_position(1.0, 1.0, 0, 360)
+
+
+def test_craftworld_points_are_the_one_rule():
+    from actionspaces.envs import CraftWorld
+
+    env = CraftWorld("mine_block:oak_log")
+    env.reset(seed=1)
+    objects = env.visible_objects()
+    assert objects
+    for obj in objects:
+        expected = Point.from_position(*obj.pixel, env.camera.width, env.camera.height)
+        assert env.grid_point(*obj.pixel) == (int(expected.x), int(expected.y))
+        assert f"({int(expected.x)},{int(expected.y)})" in env.text()
+
+
 def test_model_invariants():
     with pytest.raises(ValueError, match="needs a target"):
         GroundingCommand(verb="mine")

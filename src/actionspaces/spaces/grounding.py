@@ -81,16 +81,20 @@ GROUNDING_LABEL_MAX_CHARS = 48
 class Point(BaseModel):
     """A point of the image on OpenHA's grid: ``x``, ``y`` in ``[0, 1000)``, x right, y down.
 
-    Conversion to pixels takes the centre of the grid cell: ``px = floor((x + 0.5)·W/1000)``, clipped to
-    ``W − 1`` (and the same for y with H). ``from_pixels`` takes the centre of the pixel:
-    ``x = floor((px + 0.5)·1000/W)``. For frames up to 1000 px, ``to_pixels(from_pixels(p)) == p`` for every
-    pixel; the other way round several grid points share a pixel.
+    One rule maps the image to the grid: a position ``c`` of the frame (in pixel units from its left or top
+    edge) lies in grid cell ``floor(c / W · 1000)`` (:meth:`from_position`); a pixel index ``px`` is the
+    position of its centre, ``px + 0.5`` (:meth:`from_pixels`). Conversion to pixels takes the centre of the
+    grid cell: ``px = floor((x + 0.5)·W/1000)``, clipped to ``W − 1`` (and the same for y with H). For
+    frames up to 1000 px, ``to_pixels(from_pixels(p)) == p`` for every pixel; the other way round several
+    grid points share a pixel.
 
     Examples:
         >>> Point(x=512, y=300).to_pixels(640, 360)
         (328, 108)
         >>> Point.from_pixels(328, 108, 640, 360)
         Point(x=513.0, y=301.0)
+        >>> Point.from_position(328.0, 108.0, 640, 360), Point.from_position(-4.2, 400.0, 640, 360)
+        (Point(x=512.0, y=300.0), Point(x=0.0, y=999.0))
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -110,14 +114,34 @@ class Point(BaseModel):
 
     @classmethod
     def from_pixels(cls, column: float, row: float, width: int = 640, height: int = 360) -> Point:
-        """The grid point of a pixel of a ``width``×``height`` frame."""
+        """The grid point of a pixel (its index) of a ``width``×``height`` frame: the cell of the pixel's centre.
+
+        Raises:
+            ValueError: the frame size is not positive, or the pixel lies outside the frame.
+        """
         if width <= 0 or height <= 0:
             raise ValueError(f"frame size must be positive, got {width}×{height}")
         if not (0 <= column < width and 0 <= row < height):
             raise ValueError(f"pixel ({column}, {row}) lies outside the {width}×{height} frame")
+        return cls.from_position(column + 0.5, row + 0.5, width, height)
+
+    @classmethod
+    def from_position(cls, x: float, y: float, width: int = 640, height: int = 360) -> Point:
+        """The grid cell holding position ``(x, y)`` of a ``width``×``height`` frame, clamped to the frame.
+
+        Positions are in pixel units from the frame's top-left corner (a projected object's centre, a
+        cursor); one just outside the frame maps to the nearest border cell.
+
+        Raises:
+            ValueError: the frame size is not positive, or a coordinate is NaN or infinite.
+        """
+        if width <= 0 or height <= 0:
+            raise ValueError(f"frame size must be positive, got {width}×{height}")
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"position ({x}, {y}) must be finite")
         return cls(
-            x=min(math.floor((column + 0.5) * GRID / width), GRID - 1),
-            y=min(math.floor((row + 0.5) * GRID / height), GRID - 1),
+            x=min(GRID - 1, max(0, math.floor(x / width * GRID))),
+            y=min(GRID - 1, max(0, math.floor(y / height * GRID))),
         )
 
     def __repr__(self) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ...canonical import HOTBAR, CanonicalAction
 from ...gym_ids import CRAFTWORLD_MAX_TICKS
+from ...spaces.grounding import Point
 from ...state import GUI_PX_PER_DEGREE, ControlState, ViewState
 from .catalog import BLOCKS, MOBS, world_data
 from .gui import Screen, SlotRef
@@ -391,11 +392,10 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
         cache[key] = arrays
         return arrays
 
-    def _point(self, px: float, py: float) -> tuple[int, int]:
-        return (
-            min(999, max(0, int(px / self.camera.width * 1000))),
-            min(999, max(0, int(py / self.camera.height * 1000))),
-        )
+    def grid_point(self, px: float, py: float) -> tuple[int, int]:
+        """The 0–1000 grid point of window position ``(px, py)`` (:meth:`Point.from_position`, the one rule)."""
+        point = Point.from_position(px, py, self.camera.width, self.camera.height)
+        return int(point.x), int(point.y)
 
     def text(self) -> str:
         """The deterministic text observation (same state ⇒ same text)."""
@@ -412,11 +412,11 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
             lines.append(f"crosshair: {hit.name} {hit.distance:.1f}m" if hit is not None else "crosshair: nothing")
             lines.append("objects:")
             for obj in self._visible(_VIEW_RANGE, False, _MAX_OBJECTS, boxes=False):
-                gx, gy = self._point(*obj.pixel)
+                gx, gy = self.grid_point(*obj.pixel)
                 lines.append(f"- {obj.name} ({gx},{gy}) {obj.distance:.1f}m")
         else:
             screen = self.screen
-            gx, gy = self._point(*self.cursor)
+            gx, gy = self.grid_point(*self.cursor)
             held = f"{screen.cursor.item} x{screen.cursor.count}" if screen.cursor else "nothing"
             lines.append(f"gui: {screen.kind}")
             lines.append(f"cursor: ({gx},{gy}) holding {held}")
@@ -429,7 +429,7 @@ class CraftWorld(gym.Env[dict[str, Any], dict[str, Any]]):
                     slots.append((SlotRef("inventory", i), f"{stack.item} x{stack.count}"))
             lines.append("slots:")
             for ref, content in slots:
-                sx, sy = self._point(*screen.slot_centre(ref))
+                sx, sy = self.grid_point(*screen.slot_centre(ref))
                 lines.append(f"- {ref} {content} ({sx},{sy})")
         text = "\n".join(lines)
         self._text_cache = (key, text)

@@ -134,7 +134,7 @@ def _motion_from(ticks: Sequence[CanonicalAction], gui: bool) -> MotionAction:
 def _goal_point(env: CraftWorld, goal: SubGoal) -> tuple[int, int] | None:
     """The 0–1000 point of the sub-goal's target in the current view, or ``None`` when out of view."""
     if goal.kind == "click" and env.screen is not None and isinstance(goal.target, SlotRef):
-        return env._point(*env.screen.slot_centre(goal.target))
+        return env.grid_point(*env.screen.slot_centre(goal.target))
     if goal.kind not in ("mine", "kill") or env.screen is not None:
         return None
     world = env.world
@@ -148,7 +148,7 @@ def _goal_point(env: CraftWorld, goal: SubGoal) -> tuple[int, int] | None:
         return None
     hit = env.object_at(px, py)
     seen = hit is not None and (hit.cell == goal.target if goal.kind == "mine" else hit.mob_id == goal.target)
-    return env._point(px, py) if seen else None
+    return env.grid_point(px, py) if seen else None
 
 
 def label_step(steps: Sequence[ExpertStep], t: int, codebook: LatentCodebook | None = None) -> dict[str, Label]:

@@ -117,7 +117,7 @@ class OracleGroundingController(GroundingController):
         >>> from actionspaces.controllers import execute
         >>> env = CraftWorld("mine_block:oak_log"); _ = env.reset(seed=1)
         >>> obj = next(o for o in env.visible_objects() if o.name == "oak_log")
-        >>> x, y = (int(c * 1000 / s) for c, s in zip(obj.pixel, (640, 360)))
+        >>> x, y = env.grid_point(*obj.pixel)
         >>> action = GroundingSpace().parse(f"Grounding: Mine <|point_start|>({x},{y})<|point_end|>")
         >>> run = execute(OracleGroundingController(), action, env)
         >>> run.reward, env.counters["mine_block"]["oak_log"]
