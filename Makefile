@@ -38,7 +38,7 @@ $(VERL_STAMP): pyproject.toml constraints.txt
 	touch $(VERL_STAMP)
 
 test-verl: $(VERL_STAMP)
-	HF_HUB_OFFLINE=1 .venv-verl/bin/python -m pytest -q -p no:cacheprovider tests/test_verl_agent.py tests/test_docs.py -k verl_agent
+	HF_HUB_OFFLINE=1 .venv-verl/bin/python -m pytest -q -p no:cacheprovider tests/integrations/test_verl_agent.py tests/package/test_docs.py -k verl_agent
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples scripts

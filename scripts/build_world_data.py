@@ -5,7 +5,7 @@
 ``minecraft-data`` (PrismarineJS's data, packaged for Python; the ``dev`` extra installs it) is about
 100 MB installed, every version and edition; CraftWorld needs a few hundred kilobytes of one version, so
 this script writes them to ``src/actionspaces/envs/craftworld/data/minecraft-1.16.5.json`` and the
-package reads that file. ``tests/test_world_data.py`` regenerates it and checks it is unchanged, so the
+package reads that file. ``tests/envs/test_world_data.py`` regenerates it and checks it is unchanged, so the
 file cannot drift from its source.
 
 What is kept, with item and block ids resolved to names:

@@ -21,8 +21,8 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTS = ["tests/test_integration_trl.py", "tests/test_trl_data.py", "tests/test_trl_multiturn.py",
-         "tests/test_trl_env.py"]  # fmt: skip
+TESTS = [f"tests/integrations/{name}.py" for name in ("test_integration_trl", "test_trl_data", "test_trl_multiturn",
+                                                      "test_trl_env")]  # fmt: skip
 
 
 def admitted() -> Requirement:

@@ -12,7 +12,7 @@ registered task, train and held out alike:
   mining or killing X drops, and how an id is said in words.
 
 It holds no action: no answer or prompt starts with a space's prefix (``Skill:``, ``Grounding:``, ...), so
-no task's action label, held out or not, can be in it (``tests/test_knowledge.py`` checks this against
+no task's action label, held out or not, can be in it (``tests/envs/test_knowledge.py`` checks this against
 the expert's labels).
 
 Examples:

@@ -15,7 +15,7 @@ from actionspaces import ActionSpace, ChainSpace, RawSpace, registry
 from actionspaces.cli import app
 from actionspaces.registry import SpaceEntry, register_space, unregister_space
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "custom_space" / "hotbar.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "custom_space" / "hotbar.py"
 
 
 @pytest.fixture

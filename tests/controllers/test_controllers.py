@@ -37,7 +37,7 @@ def env_for(task, seed=0):
 
 def object_point(env, name):
     obj = next(o for o in env.visible_objects() if o.name == name)
-    return env._point(*obj.pixel)
+    return env.grid_point(*obj.pixel)
 
 
 def face(env, name):
@@ -138,7 +138,7 @@ def test_grounding_controller_clicks_a_slot_in_the_gui(controller):
     slot = env.world.player.inventory.find("oak_log")
     from actionspaces.envs.craftworld.gui import SlotRef
 
-    x, y = env._point(*env.screen.slot_centre(SlotRef("inventory", slot)))
+    x, y = env.grid_point(*env.screen.slot_centre(SlotRef("inventory", slot)))
     space = GroundingSpace()
     run = execute(controller(space), space.parse(f"Grounding: Mine <|point_start|>({x},{y})<|point_end|>"), env)
     assert env.screen.cursor is not None and env.screen.cursor.item == "oak_log"

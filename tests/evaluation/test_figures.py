@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIGURES = {
     "text_to_action.png": "docs/concepts.md",
     "grounding_grid.png": "docs/spaces/grounding.md",

@@ -21,7 +21,7 @@ import pytest
 
 pytest.importorskip("trl")
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # where tiny_lm.py is
 
 SCRIPT = textwrap.dedent(
     """

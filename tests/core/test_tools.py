@@ -13,7 +13,7 @@ from actionspaces import LatentSpace, ParseError, RawSpace
 from actionspaces.registry import default_spaces
 
 SPACES = {space.name: space for space in default_spaces()}
-HOTBAR = Path(__file__).resolve().parents[1] / "examples" / "custom_space" / "hotbar.py"
+HOTBAR = Path(__file__).resolve().parents[2] / "examples" / "custom_space" / "hotbar.py"
 
 
 @pytest.mark.parametrize("name", sorted(SPACES))

@@ -15,7 +15,7 @@ import pytest
 
 import actionspaces
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted([ROOT / "README.md", *ROOT.glob("docs/**/*.md")])
 MODULES = sorted(m.name for m in pkgutil.walk_packages(actionspaces.__path__, "actionspaces."))
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
@@ -48,7 +48,7 @@ def test_docs_exist_for_every_space():
 # Every other code block. ``python`` blocks are doctests (above) or include a file a test runs;
 # ``console`` blocks are run and their output compared; ``bash`` blocks are commands: the cheap ones run,
 # the long ones (training, benchmarks: minutes to hours) are checked against their own ``--help`` (every
-# option used must exist) and are themselves run by tests/test_crossha_train.py and test_benchmarks.py.
+# option used must exist) and are themselves run by tests/training/test_crossha_train.py and test_benchmarks.py.
 # ``text`` and ``lark`` blocks are output, layouts and grammars, not code.
 # ------------------------------------------------------------------------------------------------------
 

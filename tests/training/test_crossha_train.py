@@ -24,7 +24,7 @@ from actionspaces.training.policy import response_logprobs
 from actionspaces.training.pretrained import load_pretrained
 from actionspaces.training.recipe import preset_config, tiny_policy
 
-SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "crossha_train.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "crossha_train.py"
 SKILL_TARGETS = SCRIPT.parents[1] / "scripts" / "skill_targets.py"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 

@@ -14,7 +14,7 @@ from actionspaces.envs.craftworld import EXCLUDED, CraftWorld, RecipeBook, get_t
 from actionspaces.envs.craftworld.catalog import BLOCKS, MC_VERSION, MOBS, mining_ticks, stack_size, world_data
 from actionspaces.envs.craftworld.expert import solve
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "src/actionspaces/envs/craftworld/data/minecraft-1.16.5.json"
 
 

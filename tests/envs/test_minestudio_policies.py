@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from test_text_env import ContractSim
 
 from actionspaces import CanonicalAction, ViewState, VPTTokenizer
 from actionspaces.controllers import GroundingController, SkillPolicyController
@@ -14,7 +15,6 @@ from actionspaces.integrations.minestudio import (
     agent_action,
 )
 from actionspaces.state import ControlState
-from test_text_env import ContractSim
 
 TOKENS = VPTTokenizer()
 ATTACK = TOKENS.encode(CanonicalAction(buttons=frozenset({"attack"})))

@@ -4,7 +4,7 @@ import importlib.util
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("check_dist", ROOT / "scripts" / "check_dist.py")
 check_dist = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check_dist)

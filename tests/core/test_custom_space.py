@@ -9,7 +9,7 @@ import pytest
 
 from actionspaces import CanonicalAction, ParseError, equivalent
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "custom_space" / "hotbar.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "custom_space" / "hotbar.py"
 
 
 def load_example():
