@@ -13,13 +13,12 @@ from typing import Protocol, runtime_checkable
 
 from ..canonical import Button, CanonicalAction
 from ..spaces import GroundingAction, GroundingCommand, GroundingSpace
+from ..spaces.grounding import TARGETED_VERBS
 from ..state import ControlState, point_direction, wrap_degrees
 from .base import Controller, release_first
 
 __all__ = ["GroundingController", "PointingPolicy"]
 
-#: Verbs a pointing policy executes (``explore`` and ``no-op`` need no point).
-POINTING_VERBS = frozenset({"mine", "left_click", "kill", "approach", "right_click", "move_to"})
 
 
 @runtime_checkable
@@ -115,7 +114,7 @@ class GroundingController(Controller[GroundingAction]):
         if state.gui_open or command.target is None:
             return
         px, py = command.target.to_pixels(state.view.width, state.view.height)
-        if self.pointer is not None and command.verb in POINTING_VERBS:
+        if self.pointer is not None and command.verb in TARGETED_VERBS:
             self.pointer.start(command.verb, (px + 0.5, py + 0.5), state)
         self.start_world(command, px + 0.5, py + 0.5, state)
 
@@ -143,7 +142,7 @@ class GroundingController(Controller[GroundingAction]):
             if clicks and (release := release_first(state, tick)) is not None:
                 return release, False
             return tick, bool(clicks) or (command.verb == "move_to" and tick.camera == (0.0, 0.0)) or out_of_budget
-        if self.pointer is not None and command.verb in POINTING_VERBS and command.target is not None:
+        if self.pointer is not None and command.verb in TARGETED_VERBS and command.target is not None:
             return self.pointer.act(state), out_of_budget
         if self._ticks == 1:  # the first tick is the space's g: turn towards the point, act when aimed
             return self.grounding.canonicalize(self._action, state.view), out_of_budget

@@ -14,7 +14,7 @@ from ..spaces.latent import latent_token
 from ..state import ControlState
 from .base import Controller
 
-__all__ = ["CAMERA_SCALE_DEG", "LatentCodebook", "LatentController"]
+__all__ = ["CAMERA_SCALE_DEG", "LATENT_CHUNK_TICKS", "LatentCodebook", "LatentController"]
 
 #: Camera degrees that weigh as much as one button in the chunk distance.
 CAMERA_SCALE_DEG = 10.0
@@ -36,6 +36,10 @@ def _tick(v: np.ndarray) -> CanonicalAction:
     return CanonicalAction(buttons=buttons, camera=(pitch, yaw))
 
 
+#: Env ticks per latent code: the chunk a codebook's centroids and the expert's latent labels are cut into.
+LATENT_CHUNK_TICKS = 4
+
+
 class LatentCodebook:
     """``size`` codes, each a chunk of ``chunk_ticks`` env actions (k-means centroids of expert chunks).
 
@@ -51,7 +55,7 @@ class LatentCodebook:
         True
     """
 
-    def __init__(self, centroids: np.ndarray, chunk_ticks: int = 4) -> None:
+    def __init__(self, centroids: np.ndarray, chunk_ticks: int = LATENT_CHUNK_TICKS) -> None:
         centroids = np.asarray(centroids, dtype=np.float64)
         width = len(BUTTONS) + 2
         if centroids.ndim != 3 or centroids.shape[1] != chunk_ticks or centroids.shape[2] != width:
@@ -77,7 +81,7 @@ class LatentCodebook:
         chunks: Sequence[Sequence[CanonicalAction]],
         *,
         size: int = 64,
-        chunk_ticks: int = 4,
+        chunk_ticks: int = LATENT_CHUNK_TICKS,
         iterations: int = 25,
         seed: int = 0,
     ) -> LatentCodebook:

@@ -25,6 +25,7 @@ from .rules import lark_literal
 __all__ = [
     "GROUNDING_LABEL_MAX_CHARS",
     "GROUNDING_MAX_COMMANDS",
+    "TARGETED_VERBS",
     "GroundingAction",
     "GroundingCommand",
     "GroundingSpace",

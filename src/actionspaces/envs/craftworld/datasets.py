@@ -22,7 +22,7 @@ from typing import cast
 
 import numpy as np
 
-from ...controllers import LatentCodebook
+from ...controllers.latent import LATENT_CHUNK_TICKS, LatentCodebook
 from ...spaces import RawSpace
 from ...state import ViewState
 from .env import CraftWorld
@@ -101,12 +101,13 @@ def expert_contexts(
 
 
 def fit_codebook(episodes: Episodes, size: int) -> LatentCodebook:
-    """The latent space's codebook: k-means over 4-tick chunks of the expert's actions (deterministic)."""
+    """The latent space's codebook: k-means over chunks of the expert's actions, every other tick (deterministic)."""
+    n = LATENT_CHUNK_TICKS
     chunks = []
     for _, steps in episodes:
         actions = [s.action for s in steps]
-        chunks += [actions[i : i + 4] for i in range(0, len(actions) - 3, 2)]
-    return LatentCodebook.fit(chunks, size=size, seed=0)
+        chunks += [actions[i : i + n] for i in range(0, len(actions) - (n - 1), 2)]
+    return LatentCodebook.fit(chunks, size=size, seed=0, chunk_ticks=n)
 
 
 def strl_contexts(data: Sequence[tuple[Context, str]]) -> list[Context]:
