@@ -19,7 +19,7 @@ order:
 
 Run it:
 
-    python examples/crossha_train.py --preset quick            # 7 to 10 minutes on 2 CPU cores
+    python examples/crossha_train.py --preset quick            # about 7 minutes on 2 CPU cores
     python examples/crossha_train.py --preset paper --device cuda
     python examples/crossha_train.py --preset quick --resume   # continue runs/quick after a kill
     python examples/crossha_train.py --preset quick --constrained --name quick-constrained

@@ -20,7 +20,6 @@ from .base import Controller, release_first
 __all__ = ["GroundingController", "PointingPolicy"]
 
 
-
 @runtime_checkable
 class PointingPolicy(Protocol):
     """A learned low-level policy that interacts with the object at a point (ROCKET-1's role in CrossHA).
