@@ -31,7 +31,7 @@ from datasets import Dataset
 from actionspaces.envs.craftworld import tasks
 from actionspaces.gym_ids import TEXT_CRAFTWORLD_ID
 from actionspaces.integrations.trl_rollout import episode_prompts, episode_return_reward, text_env_rollout_func
-from trl_setup import grpo_config, processes, quick_setup, saved_policy
+from trl_setup import end_processes, grpo_config, processes, quick_setup, saved_policy
 
 
 def main() -> None:
@@ -86,6 +86,7 @@ def main() -> None:
             + " ".join(f"{r:.3f}" for r in returns)
         )
         print(f"saved to {args.output}")
+    end_processes()
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from actionspaces.training.policy import Policy
 from actionspaces.training.pretrained import load_pretrained
 from actionspaces.training.recipe import CrossHAConfig, preset_config, tiny_policy
 
-__all__ = ["grpo_config", "processes", "quick_setup", "saved_policy"]
+__all__ = ["end_processes", "grpo_config", "processes", "quick_setup", "saved_policy"]
 
 
 def quick_setup(model: Path | None) -> tuple[CrossHAConfig, LatentCodebook, list[tuple[Context, str]], Policy]:
@@ -62,6 +62,17 @@ def processes() -> PartialState:
     ``cpu=True`` matters: without it accelerate reads a CPU run under ``torchrun`` as one process.
     """
     return PartialState(cpu=not torch.cuda.is_available())
+
+
+def end_processes() -> None:
+    """Wait for every rank, then close the process group (under ``torchrun``; nothing on one process).
+
+    Left to the interpreter's exit, the group's communication threads can still be running and the process
+    aborts ("terminate called without an active exception"): the run's work is done, but its exit code is not 0.
+    """
+    processes().wait_for_everyone()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 @contextlib.contextmanager

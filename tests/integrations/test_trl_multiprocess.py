@@ -68,6 +68,8 @@ SCRIPT = textwrap.dedent(
     with open(os.path.join(out, f"rank{{rank}}.json"), "w") as f:
         json.dump({{"before": before, "after": digest(trainer.model),
                    "processes": trainer.accelerator.num_processes}}, f)
+    trainer.accelerator.wait_for_everyone()
+    torch.distributed.destroy_process_group()  # left to exit, gloo's threads can abort the process
     """
 )
 
