@@ -51,7 +51,7 @@ def main() -> None:
 
     hf_logging.disable_progress_bar()
     from actionspaces.controllers import LatentCodebook
-    from actionspaces.envs.craftworld import knowledge_corpus, make_text_env, tasks
+    from actionspaces.envs.craftworld import knowledge_corpus, tasks
     from actionspaces.envs.craftworld.datasets import (
         expert_contexts,
         fit_codebook,
@@ -60,7 +60,7 @@ def main() -> None:
         tokenizer_corpus,
     )
     from actionspaces.training.pretrained import load_pretrained
-    from actionspaces.training.recipe import preset_config, tiny_policy
+    from actionspaces.training.recipe import craftworld_env, preset_config, tiny_policy
 
     cfg = preset_config("quick", [f"max_calls={args.max_calls}"], vision=args.vision or None)
     if args.checkpoint is not None:
@@ -72,10 +72,7 @@ def main() -> None:
         data = expert_contexts(episodes, codebook, "mixed")
         corpus = tokenizer_corpus(data, knowledge_corpus(views=cfg.knowledge_views, seed=0))
         policy = tiny_policy(cfg, corpus, extra_tokens=codebook.tokens)
-
-    def make_env(task: str, seed: int):
-        return make_text_env(task, seed=seed, controllers=cfg.controllers, codebook=codebook, max_calls=cfg.max_calls,
-                             max_ticks=cfg.max_ticks)  # fmt: skip
+    make_env = craftworld_env(cfg, codebook)
 
     frame = partial(pov, stride=cfg.frame_stride) if cfg.vision else None
     train_tasks = [t.id for t in tasks("train")]

@@ -43,7 +43,6 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no Hub: models are built from configs or loaded from a path
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import math
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -62,7 +61,7 @@ from tqdm.auto import tqdm
 from actionspaces import ChainSpace, LatentSpace, training
 from actionspaces.controllers import LatentCodebook
 from actionspaces.decoding import GrammarConstraint
-from actionspaces.envs.craftworld import CATEGORIES, knowledge_corpus, make_text_env, task_subset, tasks
+from actionspaces.envs.craftworld import CATEGORIES, knowledge_corpus, task_subset, tasks
 from actionspaces.envs.craftworld.datasets import (
     Context,
     Episodes,
@@ -80,13 +79,13 @@ from actionspaces.training import RunFileError, refuse_links, set_torch_threads
 from actionspaces.training.mtrl import mtrl_step
 from actionspaces.training.policy import Policy, train_top_layers
 from actionspaces.training.pretrained import PretrainedUnavailableError, checkpoint_path, load_pretrained
-from actionspaces.training.recipe import EVAL_SEED, PRESETS, preset_config, tiny_policy
+from actionspaces.training.recipe import EVAL_SEED, PRESETS, craftworld_env, preset_config, sft_stage, tiny_policy
 from actionspaces.training.recipe import CrossHAConfig as Config
 from actionspaces.training.rollouts import MakeEnv, play_policy
 from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
 from actionspaces.training.strl import FORCED_SPACES, rejection_sample, relabel, strl_step
 from actionspaces.training.sweep import Sweep, parse_seeds, run_seeds
-from actionspaces.training.updates import Demonstration, sft_step
+from actionspaces.training.updates import Demonstration
 
 # ---- Configuration: Config is actionspaces.training.recipe's CrossHAConfig (every hyper-parameter, the paper's
 # values beside them), its presets one per budget (crossha_presets.toml), --set FIELD=VALUE for any field.
@@ -131,7 +130,7 @@ def under_grammar(policy: Policy, grammars: Grammars | None, pipeline: str) -> P
     return policy if grammars is None else replace(policy, constraint=grammars[PIPELINE_SPACES[pipeline]])
 
 
-# ---- 1. Supervised fine-tuning on (observation, response) pairs.
+# ---- 1. Supervised fine-tuning on (observation, response) pairs (recipe.sft_stage: cfg's batch and lr, checkpointed).
 
 
 def demonstrations(pairs: Sequence[tuple[Context, str]]) -> list[Demonstration]:
@@ -144,25 +143,13 @@ def labelled(data: Sequence[tuple[Context, str]]) -> list[Demonstration]:
     return demonstrations([(c, c.labels[space]) for c, space in data])
 
 
-def sft(run: TrainingRun, cfg: Config, name: str, parent: Policy, demos: Sequence[Demonstration], steps: int) -> Policy:
-    """``steps`` AdamW steps of next-token loss on the responses (prompt tokens masked), checkpointed."""
-    step = sft_step(demos, steps=cfg.sft_steps_per_iter, batch=cfg.sft_batch)
-    return train_stage(run, name, parent, math.ceil(steps / cfg.sft_steps_per_iter), lr=cfg.sft_lr, step=step,
-                       seed=cfg.seed)  # fmt: skip
-
-
 def grpo(run: TrainingRun, cfg: Config, name: str, parent: Policy, step: Step, iterations: int) -> Policy:
     """``iterations`` GRPO steps at ``rl_lr``, with the KL term to ``parent``, checkpointed."""
     return train_stage(run, name, parent, iterations, lr=cfg.rl_lr, step=step, seed=cfg.seed, kl=True)
 
 
-# ---- 3. MTRL's episodes (and the evaluation's): TextActionEnv over CraftWorld; another env, another factory.
-
-
-def craftworld_env(cfg: Config, codebook: LatentCodebook) -> MakeEnv:
-    """``make_env(task, seed)``: a TextActionEnv over CraftWorld, its controllers ``cfg.controllers``."""
-    return lambda task, seed: make_text_env(task, seed=seed, controllers=cfg.controllers, codebook=codebook,
-                                            max_calls=cfg.max_calls, max_ticks=cfg.max_ticks)  # fmt: skip
+# ---- 3. MTRL's episodes (and the evaluation's): CraftWorld's text env (recipe.craftworld_env); another env,
+# another factory. What a vision model sees of it:
 
 
 def frame(cfg: Config) -> Any:
@@ -236,7 +223,9 @@ def crossha_stages(
 ) -> dict[str, Policy]:  # fmt: skip
     """Stages 1 to 3 from ``start``: M_mix, M_cs1, M_strl, M_cs2 and CrossHA (checkpoints named ``prefix + stage``)."""
     # 1. mixed-space SFT on D_mix -> M_mix
-    m_mix = sft(run, cfg, prefix + "mix", under_grammar(start, grammars, "mixed"), labelled(d_mix), cfg.sft_steps)
+    m_mix = sft_stage(
+        run, cfg, prefix + "mix", under_grammar(start, grammars, "mixed"), labelled(d_mix), steps=cfg.sft_steps
+    )
 
     # 2. STRL, every step judged by the action-space-independent reward 1{g(a) = g(a*)}.
     #    (a) rejection sampling: candidates forced into each space, the equivalent ones kept and rebalanced,
@@ -250,7 +239,7 @@ def crossha_stages(
         m_mix, picked, temperature=cfg.temperature, grammars=grammars, **decoding(cfg)))  # fmt: skip
     tqdm.write(f"rejection sampling: accepted {accepted['accepted']} of {accepted['candidates']} per space")
     kept = demonstrations([(picked[k], text) for k, text in accepted["examples"]])
-    m_cs1 = sft(run, cfg, prefix + "cs1", m_mix, labelled(d_mix) + kept, cfg.finetune_steps)
+    m_cs1 = sft_stage(run, cfg, prefix + "cs1", m_mix, labelled(d_mix) + kept, steps=cfg.finetune_steps)
     #    (b) single-step GRPO with that reward -> M_strl
     strl = strl_step(rl_contexts, prompts=cfg.strl_prompts, group=cfg.strl_group, temperature=cfg.temperature,
                      minibatches=cfg.minibatches, clip=cfg.clip, kl_coef=cfg.kl_coef, **decoding(cfg))  # fmt: skip
@@ -259,7 +248,7 @@ def crossha_stages(
     relabelled = run.cached("data", prefix + "relabelled", lambda: relabel(m_strl, d_mix, **decoding(cfg)))
     tqdm.write(f"relabel: adopted {relabelled['adopted']} of {relabelled['total']}")
     relabelled_demos = demonstrations([(d_mix[k][0], text) for k, text in relabelled["examples"]])
-    m_cs2 = sft(run, cfg, prefix + "cs2", m_strl, relabelled_demos, cfg.finetune_steps)
+    m_cs2 = sft_stage(run, cfg, prefix + "cs2", m_strl, relabelled_demos, steps=cfg.finetune_steps)
 
     # 3. MTRL: multi-turn GRPO with success - lambda * tokens -> CrossHA
     crossha = grpo(run, cfg, prefix + "crossha", m_cs2, mtrl, cfg.mtrl_iters)
@@ -295,7 +284,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     #    vision model sees a blank frame with each, as a VQA corpus without its picture would give it.
     blank = None if d_mix[0][0].frame is None else np.zeros_like(d_mix[0][0].frame)
     knowledge = [Demonstration(f.prompt, f.answer, blank) for f in facts]
-    m_base = sft(run, cfg, "knowledge", untrained, knowledge, cfg.base_steps)
+    m_base = sft_stage(run, cfg, "knowledge", untrained, knowledge, steps=cfg.base_steps)
 
     # 1-3. CrossHA's stages, from M_base; MTRL's return is success - lambda * tokens - the format penalty
     make_env = craftworld_env(cfg, codebook)
@@ -310,8 +299,8 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     #    CrossHA without M_base (its stages from the untrained model)
     if cfg.baselines:
         for space in ("raw", "grounding", "motion"):
-            models[f"{space}_sft"] = sft(run, cfg, f"{space}_sft", under_grammar(m_base, grammars, space),
-                                         labelled(data[space]), cfg.sft_steps)  # fmt: skip
+            models[f"{space}_sft"] = sft_stage(run, cfg, f"{space}_sft", under_grammar(m_base, grammars, space),
+                                               labelled(data[space]), steps=cfg.sft_steps)  # fmt: skip
             models[f"{space}_mtrl"] = grpo(run, cfg, f"{space}_mtrl", models[f"{space}_sft"], mtrl, cfg.mtrl_iters)
         models["nostrl_mtrl"] = grpo(run, cfg, "nostrl_mtrl", models["mix"], mtrl, cfg.mtrl_iters)
     if cfg.ablate_base:

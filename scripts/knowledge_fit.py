@@ -49,9 +49,9 @@ def main(
     from actionspaces.envs.craftworld.datasets import fit_codebook, record_episodes, tokenizer_corpus
     from actionspaces.training import open_run
     from actionspaces.training.policy import load_policy
-    from actionspaces.training.recipe import preset_config, tiny_policy
-    from actionspaces.training.stages import TrainingRun, train_stage
-    from actionspaces.training.updates import Demonstration, sft_step
+    from actionspaces.training.recipe import preset_config, sft_stage, tiny_policy
+    from actionspaces.training.stages import TrainingRun
+    from actionspaces.training.updates import Demonstration
 
     paper = preset_config("paper")
     facts = knowledge_corpus(views=paper.knowledge_views, seed=0)
@@ -66,9 +66,7 @@ def main(
         root = open_run(out, f"{hidden}x{layers}x{steps}", cfg, resume=False, overwrite=False)
         run = TrainingRun(root, load=load_policy)
         untrained = tiny_policy(cfg, corpus, extra_tokens=codebook.tokens)
-        step = sft_step(demos, steps=cfg.sft_steps_per_iter, batch=cfg.sft_batch)
-        policy = train_stage(run, "knowledge", untrained, -(-steps // cfg.sft_steps_per_iter), lr=cfg.sft_lr,
-                             step=step, seed=cfg.seed)  # fmt: skip
+        policy = sft_stage(run, cfg, "knowledge", untrained, demos, steps=steps)
         fit = {}
         for kind, chosen in probes.items():
             prompts = [policy.prompt(f.prompt, None) for f in chosen]

@@ -29,26 +29,22 @@ def main(
         if not need.is_file():
             raise typer.BadParameter(f"{need} is missing: is {run} a finished run with a {model!r} checkpoint?")
     from actionspaces.controllers import LatentCodebook
-    from actionspaces.envs.craftworld import make_text_env, parse_skill, task_subset, tasks
+    from actionspaces.envs.craftworld import parse_skill, task_subset, tasks
     from actionspaces.training.pretrained import load_pretrained
-    from actionspaces.training.recipe import EVAL_SEED, CrossHAConfig
+    from actionspaces.training.recipe import EVAL_SEED, CrossHAConfig, craftworld_env
     from actionspaces.training.rollouts import play_policy
     from actionspaces.training.stages import seed_iteration
 
-    cfg = CrossHAConfig.model_validate_json((run / "config.json").read_text())
+    cfg = CrossHAConfig.model_validate_json((run / "config.json").read_text()).model_copy(update={"max_calls": calls})
     codebook = LatentCodebook.load(run / "codebook.json")
     policy = load_pretrained(checkpoint, extra_tokens=codebook.tokens)
     trained = {task.target for task in tasks("train")}
     held_out = [task.id for task in task_subset(cfg.eval_held_out) if task.category != "craft_item"]
 
-    def make_env(task: str, seed: int) -> object:
-        return make_text_env(task, seed=seed, controllers=cfg.controllers, codebook=codebook, max_calls=calls,
-                             max_ticks=cfg.max_ticks)  # fmt: skip
-
     named: Counter[str] = Counter()
     seed_iteration(cfg.seed, "skill_targets", 0)  # sampling is at the evaluation's temperature: seed it
     jobs = [(task, EVAL_SEED) for task in held_out]
-    episodes = play_policy(policy, jobs, make_env, temperature=cfg.eval_temperature,
+    episodes = play_policy(policy, jobs, craftworld_env(cfg, codebook), temperature=cfg.eval_temperature,
                            max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch)  # fmt: skip
     for episode in episodes:
         target = episode.task.split(":", 1)[1]

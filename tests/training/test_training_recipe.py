@@ -17,10 +17,11 @@ from actionspaces.evaluation import Episode, Turn, call_shares
 from actionspaces.training import RunFileError
 from actionspaces.training.mtrl import mtrl_return, mtrl_step
 from actionspaces.training.policy import Prompt
-from actionspaces.training.recipe import PRESETS, CrossHAConfig, preset_config
+from actionspaces.training.recipe import PRESETS, CrossHAConfig, craftworld_env, preset_config, sft_stage, tiny_policy
 from actionspaces.training.strl import action_match, executed_space, rejection_sample, relabel, strl_step
 from actionspaces.training.sweep import Sweep, parse_seeds, run_seeds
 from actionspaces.training.tiny import build_tiny_policy
+from actionspaces.training.updates import Demonstration
 
 FORWARD = "Action: move(0, 0) and press(w)"
 
@@ -62,6 +63,22 @@ def test_every_preset_is_a_valid_config_and_overrides_are_typed() -> None:
 def test_a_bad_preset_or_override_is_named(preset: str, overrides: list[str], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         preset_config(preset, overrides)
+
+
+def test_the_recipe_env_and_sft_stage_follow_the_config(tmp_path: Path) -> None:
+    from actionspaces.training.policy import load_policy
+    from actionspaces.training.stages import TrainingRun
+
+    cfg = preset_config("ci", ["max_calls=3", "sft_steps_per_iter=2", "sft_batch=2"])
+    env = craftworld_env(cfg)("mine_block:dirt", 0)
+    env.reset(seed=0)
+    steps = [env.step("Motion: turn left") for _ in range(3)]
+    assert steps[-1][3] and not any(s[2] or s[3] for s in steps[:-1])  # truncated at cfg.max_calls
+    corpus = ["task: mine_block:dirt", FORWARD, "Motion: move forward"] * 10
+    policy = tiny_policy(cfg.model_copy(update={"hidden_size": 16, "layers": 1, "heads": 2}), corpus)
+    run = TrainingRun(tmp_path, load=load_policy, echo=lambda line: None)
+    sft_stage(run, cfg, "sft", policy, [Demonstration("task: mine_block:dirt", FORWARD)], steps=3)
+    assert run.resume("sft").progress == {"iteration": 2, "done": True}  # ceil(3 / 2) checkpointed iterations
 
 
 # ---- STRL
@@ -150,11 +167,16 @@ def test_the_mtrl_return_charges_tokens_and_unparsed_calls() -> None:
     assert call_shares([], ("language",)) == {"language": 0.0}
 
 
-@pytest.mark.parametrize(("tasks_per_step", "group", "message"), [(3, 2, "tasks_per_step"), (1, 1, "group")])
-def test_mtrl_step_refuses_impossible_batches(tasks_per_step: int, group: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("tasks_per_step", "group", "format_penalty", "message"),
+    [(3, 2, 0.1, "tasks_per_step"), (1, 1, 0.1, "group"), (1, 2, float("nan"), "penalties")],
+)
+def test_mtrl_step_refuses_impossible_batches_and_penalties(
+    tasks_per_step: int, group: int, format_penalty: float, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         mtrl_step(lambda task, seed: None, ["a", "b"], tasks_per_step=tasks_per_step, group=group, temperature=1.0,
-                  max_new_tokens=8, minibatches=1, clip=0.2, kl_coef=0.0)  # fmt: skip
+                  max_new_tokens=8, format_penalty=format_penalty, minibatches=1, clip=0.2, kl_coef=0.0)  # fmt: skip
 
 
 # ---- sweeps

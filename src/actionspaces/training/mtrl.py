@@ -23,7 +23,7 @@ import torch
 
 from ..evaluation import Episode, call_shares
 from ..grpo import EPS_VERL, trajectory_advantages
-from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, episode_return
+from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, check_penalties, episode_return
 from .rollouts import MakeEnv, play_policy
 from .stages import Step
 from .updates import grpo_update
@@ -72,12 +72,14 @@ def mtrl_step(
         ``calls_per_episode`` of its rollouts, the update's, and ``share_<space>`` of their calls.
 
     Raises:
-        ValueError: ``tasks_per_step`` is above the number of tasks, or ``group`` below 2 (GRPO needs a group).
+        ValueError: ``tasks_per_step`` is above the number of tasks, ``group`` below 2 (GRPO needs a group),
+            or a penalty is not a finite number >= 0 (refused before any episode is played).
     """
     if not 1 <= tasks_per_step <= len(tasks):
         raise ValueError(f"tasks_per_step must be between 1 and the {len(tasks)} tasks, got {tasks_per_step}")
     if group < 2:
         raise ValueError(f"group must be at least 2 (advantages are relative to the group), got {group}")
+    check_penalties(token_penalty, format_penalty)
     penalties = {"token_penalty": token_penalty, "format_penalty": format_penalty}
 
     def step(policy: Any, optimizer: torch.optim.Optimizer, it: int, ref: Any) -> dict[str, float]:

@@ -17,8 +17,9 @@ Examples:
 
 from __future__ import annotations
 
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,14 +32,18 @@ from .rundir import RUN_NAME_PATTERN
 if TYPE_CHECKING:
     import torch
 
+    from ..controllers import LatentCodebook
     from .policy import Policy
+    from .protocol import TrainablePolicy
+    from .stages import TrainingRun
+    from .updates import Demonstration
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: the same parser, from the train extra
     import tomli as tomllib
 
-__all__ = ["EVAL_SEED", "PRESETS", "CrossHAConfig", "preset_config", "tiny_policy"]
+__all__ = ["EVAL_SEED", "PRESETS", "CrossHAConfig", "craftworld_env", "preset_config", "sft_stage", "tiny_policy"]
 
 #: The evaluation episodes' first env seed: never one of training's.
 EVAL_SEED = 1_000_000
@@ -166,3 +171,41 @@ def tiny_policy(
     sizes = {"vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden_size, "layers": cfg.layers, "heads": cfg.heads}
     return build_tiny_policy(corpus, extra_tokens=extra_tokens, seed=cfg.seed, vision=cfg.vision, device=device,
                              **sizes)  # fmt: skip
+
+
+def sft_stage(
+    run: TrainingRun,
+    cfg: CrossHAConfig,
+    name: str,
+    parent: TrainablePolicy,
+    demos: Sequence[Demonstration],
+    *,
+    steps: int,
+) -> TrainablePolicy:
+    """``steps`` SFT steps of ``cfg``'s batch and lr from ``parent``: a stage ``name`` of ``run``, checkpointed.
+
+    :func:`~actionspaces.training.updates.sft_step` in iterations of ``cfg.sft_steps_per_iter`` steps (the
+    last one whole), each checkpointed by :func:`~actionspaces.training.stages.train_stage`, so a killed
+    run resumes at the iteration in flight.
+    """
+    from .stages import train_stage
+    from .updates import sft_step
+
+    step = sft_step(demos, steps=cfg.sft_steps_per_iter, batch=cfg.sft_batch)
+    iterations = math.ceil(steps / cfg.sft_steps_per_iter)
+    return train_stage(run, name, parent, iterations, lr=cfg.sft_lr, step=step, seed=cfg.seed)
+
+
+def craftworld_env(cfg: CrossHAConfig, codebook: LatentCodebook | None = None) -> Callable[[str, int], Any]:
+    """``make_env(task, seed)``: CraftWorld's text env with ``cfg``'s controllers, ``max_calls`` and ``max_ticks``.
+
+    The factory :func:`~actionspaces.training.rollouts.play_policy` and
+    :func:`~actionspaces.training.mtrl.mtrl_step` take; ``codebook`` executes latent codes.
+    """
+    from ..envs.craftworld import make_text_env
+
+    def make_env(task: str, seed: int) -> Any:
+        return make_text_env(task, seed=seed, controllers=cfg.controllers, codebook=codebook,
+                             max_calls=cfg.max_calls, max_ticks=cfg.max_ticks)  # fmt: skip
+
+    return make_env

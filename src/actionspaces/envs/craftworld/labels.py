@@ -27,6 +27,7 @@ import numpy as np
 
 from ...canonical import CanonicalAction
 from ...controllers import Controller, LatentCodebook, execute
+from ...controllers.latent import LATENT_CHUNK_TICKS
 from ...registry import text_order
 from ...spaces import (
     GroundingAction,
@@ -52,7 +53,7 @@ __all__ = ["SPACES", "ExpertStep", "Label", "check_label", "label_agreement", "l
 
 #: The spaces the labellers write, in the registry's text order.
 SPACES = tuple(name for name in text_order() if name in ("raw", "motion", "grounding", "language", "latent"))
-_CHUNK = 4
+_CHUNK = LATENT_CHUNK_TICKS  # a motion label and a latent label both span one latent chunk
 
 
 @dataclass(frozen=True)
