@@ -61,7 +61,7 @@ from tqdm.auto import tqdm
 from actionspaces import ChainSpace, LatentSpace, training
 from actionspaces.controllers import LatentCodebook
 from actionspaces.decoding import GrammarConstraint
-from actionspaces.envs.craftworld import CATEGORIES, knowledge_corpus, task_subset, tasks
+from actionspaces.envs.craftworld import CATEGORIES, knowledge_corpus, tasks
 from actionspaces.envs.craftworld.datasets import (
     Context,
     Episodes,
@@ -74,12 +74,20 @@ from actionspaces.envs.craftworld.datasets import (
 )
 from actionspaces.evaluation import episode_records, summarize
 from actionspaces.registry import default_spaces, text_order
-from actionspaces.reporting import CROSSHA_MODELS, Evaluations, findings, write_run_report, write_sweep_report
+from actionspaces.reporting import CROSSHA_MODELS, findings, write_run_report, write_sweep_report
 from actionspaces.training import RunFileError, refuse_links, set_torch_threads
 from actionspaces.training.mtrl import mtrl_step
 from actionspaces.training.policy import Policy, train_top_layers
 from actionspaces.training.pretrained import PretrainedUnavailableError, checkpoint_path, load_pretrained
-from actionspaces.training.recipe import EVAL_SEED, PRESETS, craftworld_env, preset_config, sft_stage, tiny_policy
+from actionspaces.training.recipe import (
+    EVAL_SEED,
+    PRESETS,
+    craftworld_env,
+    evaluations,
+    preset_config,
+    sft_stage,
+    tiny_policy,
+)
 from actionspaces.training.recipe import CrossHAConfig as Config
 from actionspaces.training.rollouts import MakeEnv, play_policy
 from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
@@ -164,16 +172,9 @@ ROWS = CROSSHA_MODELS  # checkpoint -> row label, in the paper's table order
 Results = dict[str, Any]  # one run's evaluation: model -> "<split>/<category>" -> metrics, and "episodes"
 
 
-def evaluations(runs: Sequence[Results], cfg: Config) -> Evaluations:
-    """The runs (one per seed) over the tasks ``evaluate`` plays: the 30 training ones (ID), then the OOD sample."""
-    registry = tasks("train") + task_subset(cfg.eval_held_out)
-    return Evaluations(runs, splits={t.id: "ID" if t.split == "train" else "OOD" for t in registry},
-                       categories={t.id: t.category for t in registry}, seed=cfg.seed)  # fmt: skip
-
-
 def evaluate(policy: Policy, cfg: Config, make_env: MakeEnv) -> dict[str, Any]:
     """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
-    evals = evaluations([], cfg)
+    evals = evaluations([], cfg.eval_held_out)
     jobs = [(task, EVAL_SEED + s) for task in evals.splits for s in range(cfg.eval_seeds)]
     episodes = play_policy(policy, jobs, make_env, temperature=cfg.eval_temperature, frame=frame(cfg), **decoding(cfg))
     summary = summarize(episodes, splits=evals.splits, categories=evals.categories, spaces=SPACES,
@@ -194,7 +195,7 @@ def evaluate_models(run: TrainingRun, cfg: Config, models: dict[str, Policy], ma
 
 def write_report(run: TrainingRun, cfg: Config, results: Results) -> None:
     """``results.json``, ``results_openha.json``, ``results.md`` and ``curves.png`` / ``spaces.png``."""
-    facts = findings(evaluations([results], cfg), categories=CATEGORIES)
+    facts = findings(evaluations([results], cfg.eval_held_out, seed=cfg.seed), categories=CATEGORIES)
     panels = [("success", "MTRL success per iteration"), ("tokens_per_episode", "MTRL tokens per episode"),
               ("reward", "STRL reward 1{g=g*}")]  # fmt: skip
     write_run_report(run.root, results, title=f"CrossHA on CraftWorld: run `{cfg.name}`", facts=facts,
@@ -321,7 +322,7 @@ def sweep(cfg: Config, seeds: Sequence[int], root: Path, device: torch.device, t
     started = time.perf_counter()
     runs = run_seeds(root, cfg, seeds, lambda seeded, seed_root: train(seeded, seed_root, device, tensorboard),
                      resume=resume)  # fmt: skip
-    evals = evaluations(runs, cfg)
+    evals = evaluations(runs, cfg.eval_held_out, seed=cfg.seed)
     title = f"CrossHA on CraftWorld: `{cfg.name}` over seeds {', '.join(map(str, seeds))}"
     write_sweep_report(root, evals, seeds=seeds, facts=findings(evals, categories=CATEGORIES), title=title,
                        wall_s=time.perf_counter() - started)  # fmt: skip

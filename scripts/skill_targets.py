@@ -3,7 +3,7 @@
     python scripts/skill_targets.py runs/paper/seed-0 crossha [--calls 3]
 
 Plays the first ``--calls`` calls of every held-out mine and kill task of the run's evaluation sample
-(``task_subset(eval_held_out)``, one seed, the evaluation's temperature) with the run's checkpoint, and
+(the OOD part of ``recipe.evaluation_tasks``, one seed, the evaluation's temperature) with the run's checkpoint, and
 counts the ``Skill:`` calls by the target they name (``parse_skill``): the task's own target, a training
 task's target, another name, or none. A model that generalises names the target in its observation's
 ``task:`` line; one that has memorised its 30 training tasks names one of theirs. One JSON line on stdout.
@@ -29,9 +29,9 @@ def main(
         if not need.is_file():
             raise typer.BadParameter(f"{need} is missing: is {run} a finished run with a {model!r} checkpoint?")
     from actionspaces.controllers import LatentCodebook
-    from actionspaces.envs.craftworld import parse_skill, task_subset, tasks
+    from actionspaces.envs.craftworld import parse_skill, tasks
     from actionspaces.training.pretrained import load_pretrained
-    from actionspaces.training.recipe import EVAL_SEED, CrossHAConfig, craftworld_env
+    from actionspaces.training.recipe import EVAL_SEED, CrossHAConfig, craftworld_env, evaluation_tasks
     from actionspaces.training.rollouts import play_policy
     from actionspaces.training.stages import seed_iteration
 
@@ -39,7 +39,7 @@ def main(
     codebook = LatentCodebook.load(run / "codebook.json")
     policy = load_pretrained(checkpoint, extra_tokens=codebook.tokens)
     trained = {task.target for task in tasks("train")}
-    held_out = [task.id for task in task_subset(cfg.eval_held_out) if task.category != "craft_item"]
+    held_out = [t.id for t in evaluation_tasks(cfg.eval_held_out) if t.split != "train" and t.category != "craft_item"]
 
     named: Counter[str] = Counter()
     seed_iteration(cfg.seed, "skill_targets", 0)  # sampling is at the evaluation's temperature: seed it

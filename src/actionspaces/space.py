@@ -27,6 +27,7 @@ import numpy as np
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
+from lark.load_grammar import FromPackageLoader
 from pydantic import BaseModel, ValidationError
 
 from .canonical import CanonicalAction
@@ -35,6 +36,7 @@ from .state import ViewState
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
+    "GRAMMAR_LOADER",
     "ActionSpace",
     "SemanticError",
     "check_step_deg",
@@ -48,6 +50,11 @@ A = TypeVar("A")
 
 #: Upper bound on the length of one action's text; real actions are a few dozen characters.
 DEFAULT_MAX_LENGTH = 4096
+
+#: Where a space grammar's ``%import terminals.NAME`` resolves: the package's ``grammars/`` (``terminals.lark``
+#: holds the terminals several spaces share). Pass it as ``import_paths=[GRAMMAR_LOADER]`` to compile a
+#: space's :attr:`ActionSpace.grammar` with Lark yourself.
+GRAMMAR_LOADER = FromPackageLoader("actionspaces", ("grammars",))
 
 
 class SemanticError(Exception):
@@ -127,7 +134,10 @@ class ActionSpace(ABC, Generic[A]):
     # ----------------------------------------------------------------------------------------- grammar
     @property
     def grammar(self) -> str:
-        """The Lark grammar (source text) of this space's action body."""
+        r"""The Lark grammar (source text) of this space's action body.
+
+        Its ``%import`` lines resolve with :data:`GRAMMAR_LOADER`.
+        """
         return type(self)._grammar_text()
 
     @classmethod
@@ -423,6 +433,7 @@ def _compiled(space_type: type[ActionSpace[Any]]) -> Lark:
         transformer=space_type.transformer(),
         propagate_positions=False,
         maybe_placeholders=True,
+        import_paths=[GRAMMAR_LOADER],
     )
 
 

@@ -5,6 +5,7 @@ from importlib import resources
 import actionspaces
 from actionspaces import ActionSpace, ChainSpace
 from actionspaces.chain import default_spaces
+from actionspaces.space import GRAMMAR_LOADER
 
 
 def test_core_import_pulls_no_torch_or_transformers():
@@ -28,6 +29,21 @@ def test_grammars_are_lark_files_shipped_with_the_package():
         assert space.grammar.strip()
         assert isinstance(space, ActionSpace)
     assert (resources.files("actionspaces") / "py.typed").is_file()
+
+
+def test_a_space_grammar_compiles_on_its_own_with_the_package_loader():
+    """``space.grammar`` is what a user compiles with Lark; the shared terminals resolve through GRAMMAR_LOADER."""
+    from lark import Lark
+
+    shared = resources.files("actionspaces.grammars").joinpath("terminals.lark").read_text(encoding="utf-8")
+    users = []
+    for space in default_spaces():
+        lark = Lark(space.grammar, parser="lalr", import_paths=[GRAMMAR_LOADER])
+        if "NUMBER" in {t.name for t in lark.terminals}:  # the one of terminals.lark, not a copy
+            users.append(space.name)
+            assert f"NUMBER: /{lark.get_terminal('NUMBER').pattern.value}/" in shared
+            assert "\nNUMBER:" not in space.grammar
+    assert sorted(users) == ["grounding", "raw"]
 
 
 def test_prefixes_are_distinct():

@@ -157,11 +157,15 @@ def test_parse_error_pickles_and_renders_a_caret():
     assert str(err).splitlines()[-1] == " " * err.position + "^"
 
 
-def test_quoted_number_syntax_is_the_grammars_number_terminal():
-    from actionspaces.space import _compiled
-    from actionspaces.spaces.raw import _NUMBER_RE
+@pytest.mark.parametrize(("quoted", "dx"), [("12", 12.0), ("-1.5", -1.5), (".5", 0.5), ("+2e1", 20.0)])
+def test_a_quoted_number_parses_as_the_grammars_number_terminal(quoted: str, dx: float):
+    assert RawSpace().parse(f'move("{quoted}", 0) and press()').dx == dx
 
-    assert _NUMBER_RE.pattern == _compiled(RawSpace).get_terminal("NUMBER").pattern.value
+
+@pytest.mark.parametrize("quoted", ["nan", "inf", "1e999", "0x10", "1_000", "twelve"])
+def test_a_quoted_non_number_is_refused_by_name(quoted: str):
+    with pytest.raises(ParseError, match="dx must be a finite number"):
+        RawSpace().parse(f'move("{quoted}", 0) and press()')
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,12 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("matplotlib")
 
-from actionspaces.envs.craftworld import CATEGORIES, task_subset, tasks
+from actionspaces.envs.craftworld import CATEGORIES
 from actionspaces.envs.craftworld.datasets import pov
-from actionspaces.reporting import CROSSHA_MODELS, Evaluations, findings, write_sweep_report
+from actionspaces.reporting import CROSSHA_MODELS, findings, write_sweep_report
 from actionspaces.training.policy import response_logprobs
 from actionspaces.training.pretrained import load_pretrained
-from actionspaces.training.recipe import preset_config, tiny_policy
+from actionspaces.training.recipe import evaluations, preset_config, tiny_policy
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "crossha_train.py"
 SKILL_TARGETS = SCRIPT.parents[1] / "scripts" / "skill_targets.py"
@@ -429,17 +429,10 @@ def test_ci_preset_trains_a_qwen2_vl_checkpoint_on_the_frames(tmp_path: Path) ->
     assert json.loads((root / "results.json").read_text()) == results
 
 
-def _evaluations(runs: list[dict], held_out: int) -> Evaluations:
-    """The runs over the trainer's evaluation tasks: the 30 training ones (ID), ``held_out`` per category (OOD)."""
-    registry = tasks("train") + task_subset(held_out)
-    return Evaluations(runs, splits={t.id: "ID" if t.split == "train" else "OOD" for t in registry},
-                       categories={t.id: t.category for t in registry}, seed=0)  # fmt: skip
-
-
 def _results(held_out: int, wins: dict[str, float], seed: int) -> dict:
     """A run's evaluation in which each model solves a task with probability ``wins[model]``."""
     rng = __import__("numpy").random.default_rng(seed)
-    registry = list(_evaluations([], held_out).splits)
+    registry = list(evaluations([], held_out).splits)
     results = {}
     for model in CROSSHA_MODELS:
         tokens = 40 if model == "crossha" else 60
@@ -463,7 +456,7 @@ def _results(held_out: int, wins: dict[str, float], seed: int) -> dict:
 
 def test_the_findings_judge_each_claim_by_its_interval_over_seeds() -> None:
     runs = [_results(30, {"crossha": 0.9, "cs2": 0.9}, seed) for seed in range(3)]
-    lines = findings(_evaluations(runs, 30), categories=CATEGORIES)
+    lines = findings(evaluations(runs, 30), categories=CATEGORIES)
     assert len(lines) == 5  # the four claims and the knowledge stage's part
     assert lines[0].startswith("CrossHA above every baseline in OOD ASR: supported")
     assert lines[1].startswith("STRL raises OOD ASR: supported")
@@ -472,16 +465,16 @@ def test_the_findings_judge_each_claim_by_its_interval_over_seeds() -> None:
     assert lines[4].startswith("The knowledge stage (M_base) raises OOD ASR: supported")
     assert re.search(r"; in ID ASR 0\.[5-9]\d+ \[0\.\d+, 0\.\d+\]\)$", lines[4]), lines[4]
     even = [_results(30, {}, seed) for seed in range(3)]
-    assert "STRL raises OOD ASR: inconclusive" in findings(_evaluations(even, 30), categories=CATEGORIES)[1]
+    assert "STRL raises OOD ASR: inconclusive" in findings(evaluations(even, 30), categories=CATEGORIES)[1]
     worse = [_results(30, {"nostrl_mtrl": 0.9}, seed) for seed in range(3)]
-    judged = findings(_evaluations(worse, 30), categories=CATEGORIES)
+    judged = findings(evaluations(worse, 30), categories=CATEGORIES)
     assert judged[0].startswith("CrossHA above every baseline in OOD ASR: not supported")
 
 
 def test_the_sweep_report_gives_intervals_and_per_seed_rows(tmp_path: Path) -> None:
     held_out = preset_config("ci").eval_held_out
     runs = [_results(held_out, {"crossha": 0.5}, seed) for seed in (4, 7)]
-    evals = _evaluations(runs, held_out)
+    evals = evaluations(runs, held_out)
     write_sweep_report(tmp_path, evals, seeds=(4, 7), facts=["a finding"], title="demo", wall_s=90.0)
     summary = json.loads((tmp_path / "summary.json").read_text())
     cell = summary["cells"]["crossha"]["OOD ASR"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..camera import OPENHA_CAMERA
 from ..canonical import BUTTONS, CAMERA_LIMIT_DEG, CAMERA_SCALER, HOTBAR, Button, CanonicalAction
-from ..space import ActionSpace, SemanticError, as_generator, did_you_mean
+from ..space import ActionSpace, SemanticError, _compiled, as_generator, did_you_mean
 from ..state import ViewState
 from .rules import lark_literal, ordered_subset
 
@@ -194,8 +195,8 @@ def _unquote(token: Token) -> str:
 
 def _number(token: Token, name: str) -> float:
     text = _unquote(token).strip()
-    # the regex admits only float syntax (no "nan"/"inf" spellings), so float() cannot fail
-    value = float(text) if _NUMBER_RE.fullmatch(text) else math.nan
+    # the NUMBER terminal admits only float syntax (no "nan"/"inf" spellings), so float() cannot fail
+    value = float(text) if _number_pattern().fullmatch(text) else math.nan
     if not math.isfinite(value):
         raise SemanticError.at(token, f"{name} must be a finite number, got {token!s}", ("a number",))
     if abs(value) > MOUSE_LIMIT:
@@ -237,7 +238,11 @@ def _key(token: Token) -> Button:
     return button
 
 
-_NUMBER_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+@cache
+def _number_pattern() -> re.Pattern[str]:
+    """The grammar's NUMBER terminal (``terminals.lark``), for a number written as a quoted string."""
+    return re.compile(_compiled(RawSpace).get_terminal("NUMBER").pattern.to_regexp())
+
 
 # --------------------------------------------------------------------------------- reserved tokens
 # OpenHA's legacy raw form: Qwen2-VL reserved special tokens, one (group, value) pair each; later tokens

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..reporting import CROSSHA_MODELS
+from ..reporting import CROSSHA_MODELS, Evaluations
 from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY
 from .rundir import RUN_NAME_PATTERN
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import torch
 
     from ..controllers import LatentCodebook
+    from ..envs.craftworld import Task
     from .policy import Policy
     from .protocol import TrainablePolicy
     from .stages import TrainingRun
@@ -43,7 +44,17 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser, from the train extra
     import tomli as tomllib
 
-__all__ = ["EVAL_SEED", "PRESETS", "CrossHAConfig", "craftworld_env", "preset_config", "sft_stage", "tiny_policy"]
+__all__ = [
+    "EVAL_SEED",
+    "PRESETS",
+    "CrossHAConfig",
+    "craftworld_env",
+    "evaluation_tasks",
+    "evaluations",
+    "preset_config",
+    "sft_stage",
+    "tiny_policy",
+]
 
 #: The evaluation episodes' first env seed: never one of training's.
 EVAL_SEED = 1_000_000
@@ -209,3 +220,34 @@ def craftworld_env(cfg: CrossHAConfig, codebook: LatentCodebook | None = None) -
                              max_calls=cfg.max_calls, max_ticks=cfg.max_ticks)  # fmt: skip
 
     return make_env
+
+
+def evaluation_tasks(held_out: int | None) -> list[Task]:
+    """The tasks a run is evaluated on: the 30 training ones (ID), then ``held_out`` held-out ones per category (OOD).
+
+    The OOD part is :func:`~actionspaces.envs.craftworld.task_subset` (``None``: every held-out task), so
+    every run of one ``eval_held_out`` plays the same tasks.
+
+    Examples:
+        >>> tasks = evaluation_tasks(2)
+        >>> len(tasks), [t.split for t in tasks[29:31]]
+        (36, ['train', 'eval'])
+    """
+    from ..envs.craftworld import task_subset, tasks
+
+    return tasks("train") + task_subset(held_out)
+
+
+def evaluations(runs: Sequence[dict[str, Any]], held_out: int | None, *, seed: int = 0) -> Evaluations:
+    """``runs`` (one evaluation per seed, model -> results) over :func:`evaluation_tasks`, split ID/OOD by category.
+
+    What :func:`~actionspaces.reporting.findings` and the sweep report judge the recipe's claims on.
+
+    Examples:
+        >>> evals = evaluations([], 2)
+        >>> sorted(set(evals.splits.values())), evals.categories["mine_block:oak_log"]
+        (['ID', 'OOD'], 'mine_block')
+    """
+    registry = evaluation_tasks(held_out)
+    return Evaluations(runs, splits={t.id: "ID" if t.split == "train" else "OOD" for t in registry},
+                       categories={t.id: t.category for t in registry}, seed=seed)  # fmt: skip
