@@ -67,12 +67,10 @@ from actionspaces.envs.craftworld.datasets import (
     Episodes,
     expert_contexts,
     fit_codebook,
-    pov,
     record_episodes,
     strl_contexts,
     tokenizer_corpus,
 )
-from actionspaces.evaluation import episode_records, summarize
 from actionspaces.registry import default_spaces, text_order
 from actionspaces.reporting import CROSSHA_MODELS, findings, write_run_report, write_sweep_report
 from actionspaces.training import RunFileError, refuse_links, set_torch_threads
@@ -80,17 +78,19 @@ from actionspaces.training.mtrl import mtrl_step
 from actionspaces.training.policy import Policy, train_top_layers
 from actionspaces.training.pretrained import PretrainedUnavailableError, checkpoint_path, load_pretrained
 from actionspaces.training.recipe import (
-    EVAL_SEED,
     PRESETS,
+    SPACE_COLUMNS,
     craftworld_env,
+    evaluate,
     evaluations,
+    observation_frame,
     preset_config,
     sft_stage,
     tiny_policy,
 )
 from actionspaces.training.recipe import CrossHAConfig as Config
-from actionspaces.training.rollouts import MakeEnv, play_policy
-from actionspaces.training.stages import Step, TrainingRun, seed_iteration, train_stage
+from actionspaces.training.rollouts import MakeEnv
+from actionspaces.training.stages import Step, TrainingRun, train_stage
 from actionspaces.training.strl import FORCED_SPACES, rejection_sample, relabel, strl_step
 from actionspaces.training.sweep import Sweep, parse_seeds, run_seeds
 from actionspaces.training.updates import Demonstration
@@ -98,7 +98,6 @@ from actionspaces.training.updates import Demonstration
 # ---- Configuration: Config is actionspaces.training.recipe's CrossHAConfig (every hyper-parameter, the paper's
 # values beside them), its presets one per budget (crossha_presets.toml), --set FIELD=VALUE for any field.
 PIPELINES = ("mixed", "raw", "grounding", "motion")  # the data each SFT sees: CrossHA's, or one space
-SPACES = (*text_order(), "none")  # the registry's spaces in text order; "none": nothing executable
 
 # ---- The model (actionspaces.training.policy): a causal LM and its tokenizer, which answers an observation with one
 # response; the tiny Qwen2 built from a config, or a checkpoint (a path or a pretrained name).
@@ -156,38 +155,19 @@ def grpo(run: TrainingRun, cfg: Config, name: str, parent: Policy, step: Step, i
     return train_stage(run, name, parent, iterations, lr=cfg.rl_lr, step=step, seed=cfg.seed, kl=True)
 
 
-# ---- 3. MTRL's episodes (and the evaluation's): CraftWorld's text env (recipe.craftworld_env); another env,
-# another factory. What a vision model sees of it:
-
-
-def frame(cfg: Config) -> Any:
-    """What a vision model sees of an env: its pov frame, every ``frame_stride``-th pixel (``None``: text only)."""
-    return partial(pov, stride=cfg.frame_stride) if cfg.vision else None
-
-
-# ---- 5. Evaluation: ID (the training tasks) and OOD (a stratified sample of the held-out ones), per category.
+# ---- 5. Evaluation (recipe.evaluate): ID (the training tasks) and OOD (a stratified sample of the held-out ones),
+# per category, through make_env: CraftWorld's text env (recipe.craftworld_env); another env, another factory.
 
 
 ROWS = CROSSHA_MODELS  # checkpoint -> row label, in the paper's table order
 Results = dict[str, Any]  # one run's evaluation: model -> "<split>/<category>" -> metrics, and "episodes"
 
 
-def evaluate(policy: Policy, cfg: Config, make_env: MakeEnv) -> dict[str, Any]:
-    """FT (share of tasks solved at least once) and ASR (mean success), tokens, ticks, calls, space shares."""
-    evals = evaluations([], cfg.eval_held_out)
-    jobs = [(task, EVAL_SEED + s) for task in evals.splits for s in range(cfg.eval_seeds)]
-    episodes = play_policy(policy, jobs, make_env, temperature=cfg.eval_temperature, frame=frame(cfg), **decoding(cfg))
-    summary = summarize(episodes, splits=evals.splits, categories=evals.categories, spaces=SPACES,
-                        order=(("ID", "OOD"), CATEGORIES))  # fmt: skip
-    return {**summary, "episodes": episode_records(episodes)}  # the per-episode outcomes, for error bars
-
-
 def evaluate_models(run: TrainingRun, cfg: Config, models: dict[str, Policy], make_env: MakeEnv,
                     done: Results) -> Results:  # fmt: skip
     """``done`` and the evaluation of every model of ``models`` it lacks (each seeded by its name), in ROWS' order."""
     for name in [m for m in ROWS if m in models and m not in done and m in (cfg.eval_models or ROWS)]:
-        seed_iteration(cfg.seed, "eval/" + name, 0)
-        r = done[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, make_env))
+        r = done[name] = run.cached("eval", name, lambda name=name: evaluate(models[name], cfg, make_env, name=name))
         tqdm.write(f"[eval {name}] ID ASR {r['ID/all']['ASR']:.3f}  OOD ASR {r['OOD/all']['ASR']:.3f}  "
                    f"tokens/episode {r['ID/all']['tokens_per_episode']:.1f}")  # fmt: skip
     return {m: done[m] for m in ROWS if m in done}
@@ -199,7 +179,7 @@ def write_report(run: TrainingRun, cfg: Config, results: Results) -> None:
     panels = [("success", "MTRL success per iteration"), ("tokens_per_episode", "MTRL tokens per episode"),
               ("reward", "STRL reward 1{g=g*}")]  # fmt: skip
     write_run_report(run.root, results, title=f"CrossHA on CraftWorld: run `{cfg.name}`", facts=facts,
-                     categories=CATEGORIES, spaces=SPACES, metrics=run.metrics(), panels=panels,
+                     categories=CATEGORIES, spaces=SPACE_COLUMNS, metrics=run.metrics(), panels=panels,
                      share_models=("mix", "cs2", "crossha", "nostrl_mtrl"))  # fmt: skip
 
 
@@ -290,7 +270,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     # 1-3. CrossHA's stages, from M_base; MTRL's return is success - lambda * tokens - the format penalty
     make_env = craftworld_env(cfg, codebook)
     mtrl = mtrl_step(make_env, [t.id for t in tasks("train")], tasks_per_step=cfg.mtrl_tasks, group=cfg.mtrl_group,
-                     temperature=cfg.temperature, frame=frame(cfg), token_penalty=cfg.token_penalty,
+                     temperature=cfg.temperature, frame=observation_frame(cfg), token_penalty=cfg.token_penalty,
                      format_penalty=cfg.format_penalty, minibatches=cfg.minibatches, clip=cfg.clip,
                      kl_coef=cfg.kl_coef, **decoding(cfg))  # fmt: skip
     models = crossha_stages(run, cfg, m_base, d_mix, mtrl, grammars)

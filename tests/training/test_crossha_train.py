@@ -26,6 +26,7 @@ from actionspaces.training.recipe import evaluations, preset_config, tiny_policy
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "crossha_train.py"
 SKILL_TARGETS = SCRIPT.parents[1] / "scripts" / "skill_targets.py"
+EVALUATE_RUN = SCRIPT.parents[1] / "scripts" / "evaluate_run.py"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
 
@@ -148,11 +149,27 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     assert report["episodes"] == 30 and sum(report["calls"].values()) == 30  # 15 mine + 15 kill tasks, one call
     assert set(report["calls"]) <= {"its own target", "a training target", "another name", "no name", "not a skill"}
 
+    # scripts/evaluate_run.py evaluates the checkpoints again: under the run's own controllers it reproduces
+    # the run's evaluation episode for episode; under the agent's, it keeps its rows apart from the run's
+    for controllers in ("oracle", "agent"):
+        redone = subprocess.run([sys.executable, str(EVALUATE_RUN), str(root), "--controllers", controllers,
+                                 "--model", "crossha"], capture_output=True, text=True, env=ENV, timeout=300,
+                                check=False)  # fmt: skip
+        assert redone.returncode == 0, redone.stderr[-3000:]
+        line = json.loads(redone.stdout.splitlines()[-1])
+        assert line["model"] == "crossha" and line["controllers"] == controllers
+        again = json.loads((root / f"eval-{controllers}" / "crossha.json").read_text())
+        assert line["OOD"]["ASR"] == again["OOD/all"]["ASR"] and len(again["episodes"]) == 75
+    assert json.loads((root / "eval-oracle" / "crossha.json").read_text()) == crossha
+    assert json.loads((root / "results.json").read_text()) == results
+
 
 @pytest.mark.parametrize(
     ("script", "args", "message"),
     [
         ("skill_targets.py", ["{tmp}/nowhere", "crossha"], "is missing"),
+        ("evaluate_run.py", ["{tmp}/nowhere"], "is missing"),
+        ("evaluate_run.py", ["{tmp}", "--controllers", "psychic"], "'oracle' or 'agent'"),
         ("knowledge_fit.py", ["64x2", "--out", "{tmp}/out"], "HIDDENxLAYERSxSTEPS"),
         ("knowledge_fit.py", ["64x0x10", "--out", "{tmp}/out"], "must be positive"),
     ],

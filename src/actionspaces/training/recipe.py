@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..registry import text_order
 from ..reporting import CROSSHA_MODELS, Evaluations
 from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY
 from .rundir import RUN_NAME_PATTERN
@@ -47,10 +48,13 @@ else:  # Python 3.10: the same parser, from the train extra
 __all__ = [
     "EVAL_SEED",
     "PRESETS",
+    "SPACE_COLUMNS",
     "CrossHAConfig",
     "craftworld_env",
+    "evaluate",
     "evaluation_tasks",
     "evaluations",
+    "observation_frame",
     "preset_config",
     "sft_stage",
     "tiny_policy",
@@ -58,6 +62,9 @@ __all__ = [
 
 #: The evaluation episodes' first env seed: never one of training's.
 EVAL_SEED = 1_000_000
+
+#: The evaluation's space columns: the registry's spaces in text order, then ``"none"`` (nothing executable).
+SPACE_COLUMNS = (*text_order(), "none")
 
 
 class CrossHAConfig(BaseModel):
@@ -251,3 +258,42 @@ def evaluations(runs: Sequence[dict[str, Any]], held_out: int | None, *, seed: i
     registry = evaluation_tasks(held_out)
     return Evaluations(runs, splits={t.id: "ID" if t.split == "train" else "OOD" for t in registry},
                        categories={t.id: t.category for t in registry}, seed=seed)  # fmt: skip
+
+
+def observation_frame(cfg: CrossHAConfig) -> Callable[[Any], Any] | None:
+    """What a vision model sees of an env: its pov frame, every ``frame_stride``-th pixel (``None``: text only)."""
+    from functools import partial
+
+    from ..envs.craftworld.datasets import pov
+
+    return partial(pov, stride=cfg.frame_stride) if cfg.vision else None
+
+
+def evaluate(
+    policy: TrainablePolicy, cfg: CrossHAConfig, make_env: Callable[[str, int], Any], *, name: str
+) -> dict[str, Any]:
+    """The recipe's evaluation of ``policy``, a model called ``name``, on :func:`evaluation_tasks`.
+
+    ``cfg.eval_seeds`` episodes per task from :data:`EVAL_SEED`, sampled at ``cfg.eval_temperature`` (seeded
+    by ``cfg.seed`` and ``name``, so two evaluations of one model sample alike), through ``make_env``: the
+    :func:`~actionspaces.evaluation.summarize` of each split and category (FT, ASR, tokens, calls, ticks,
+    space shares) and ``"episodes"``, every episode's outcome (for the intervals).
+
+    Examples:
+        >>> cfg = preset_config("ci", eval_held_out=1, max_calls=2)  # doctest: +SKIP
+        >>> evaluate(policy, cfg, craftworld_env(cfg), name="mix")["OOD/all"]["ASR"]  # doctest: +SKIP
+        0.0
+    """
+    from ..envs.craftworld import CATEGORIES
+    from ..evaluation import episode_records, summarize
+    from .rollouts import play_policy
+    from .stages import seed_iteration
+
+    evals = evaluations([], cfg.eval_held_out)
+    jobs = [(task, EVAL_SEED + s) for task in evals.splits for s in range(cfg.eval_seeds)]
+    seed_iteration(cfg.seed, "eval/" + name, 0)
+    episodes = play_policy(policy, jobs, make_env, temperature=cfg.eval_temperature, frame=observation_frame(cfg),
+                           max_new_tokens=cfg.max_new_tokens, batch_size=cfg.gen_batch)  # fmt: skip
+    summary = summarize(episodes, splits=evals.splits, categories=evals.categories, spaces=SPACE_COLUMNS,
+                        order=(("ID", "OOD"), CATEGORIES))  # fmt: skip
+    return {**summary, "episodes": episode_records(episodes)}
