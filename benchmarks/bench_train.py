@@ -55,12 +55,11 @@ def main() -> None:
     from actionspaces.envs.craftworld.datasets import (
         expert_contexts,
         fit_codebook,
-        pov,
         record_episodes,
         tokenizer_corpus,
     )
     from actionspaces.training.pretrained import load_pretrained
-    from actionspaces.training.recipe import craftworld_env, preset_config, tiny_policy
+    from actionspaces.training.recipe import craftworld_env, observation_frame, preset_config, tiny_policy
 
     cfg = preset_config("quick", [f"max_calls={args.max_calls}"], vision=args.vision or None)
     if args.checkpoint is not None:
@@ -74,7 +73,7 @@ def main() -> None:
         policy = tiny_policy(cfg, corpus, extra_tokens=codebook.tokens)
     make_env = craftworld_env(cfg, codebook)
 
-    frame = partial(pov, stride=cfg.frame_stride) if cfg.vision else None
+    frame = observation_frame(cfg)
     train_tasks = [t.id for t in tasks("train")]
     jobs = [(train_tasks[(3 * i) % len(train_tasks)], 100 + i) for i in range(args.tasks) for _ in range(args.group)]
     batched = measure(policy, jobs, cfg, make_env, frame, batched=True)

@@ -16,7 +16,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
@@ -44,9 +44,8 @@ def main(
     for need in (run / "config.json", run / "codebook.json"):
         if not need.is_file():
             raise typer.BadParameter(f"{need} is missing: is {run} a run of examples/crossha_train.py?")
-    chosen: Literal["oracle", "agent"] = "agent" if controllers == "agent" else "oracle"
     cfg = CrossHAConfig.model_validate_json((run / "config.json").read_text()).model_copy(
-        update={"controllers": chosen}
+        update={"controllers": controllers}
     )
     models = model or [m for m in (cfg.eval_models or CROSSHA_MODELS) if (run / "checkpoints" / m).is_dir()]
     for name in models:
@@ -56,12 +55,12 @@ def main(
     stored = TrainingRun(run, load=lambda path: load_pretrained(path, extra_tokens=codebook.tokens, vision=cfg.vision))
     make_env = craftworld_env(cfg, codebook)
     for name in models:
-        evaluated = stored.cached(f"eval-{chosen}", name, lambda name=name: evaluate(
+        evaluated = stored.cached(f"eval-{controllers}", name, lambda name=name: evaluate(
             stored.load(run / "checkpoints" / name), cfg, make_env, name=name))  # fmt: skip
         row = {
             split: {k: evaluated[f"{split}/all"][k] for k in ("ASR", "tokens_per_episode")} for split in ("ID", "OOD")
         }
-        print(json.dumps({"run": str(run), "controllers": chosen, "model": name, **row}), flush=True)
+        print(json.dumps({"run": str(run), "controllers": controllers, "model": name, **row}), flush=True)
 
 
 if __name__ == "__main__":
