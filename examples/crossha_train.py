@@ -75,7 +75,7 @@ from actionspaces.registry import default_spaces, text_order
 from actionspaces.reporting import CROSSHA_MODELS, findings, write_run_report, write_sweep_report
 from actionspaces.training import RunFileError, refuse_links, set_torch_threads
 from actionspaces.training.mtrl import mtrl_step
-from actionspaces.training.policy import Policy, train_top_layers
+from actionspaces.training.policy import Policy, set_system_prompt, train_top_layers
 from actionspaces.training.pretrained import PretrainedUnavailableError, checkpoint_path, load_pretrained
 from actionspaces.training.recipe import (
     PRESETS,
@@ -258,7 +258,8 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     else:
         untrained = tiny_policy(cfg, tokenizer_corpus(d_mix, facts), extra_tokens=codebook.tokens, device=device)
         run.save("base", untrained, None, {"iteration": 0, "done": True})
-    train_top_layers(untrained, cfg.train_layers)  # a checkpoint reloads with the same layers frozen
+    train_top_layers(untrained, cfg.train_layers)  # a checkpoint reloads with the same layers frozen,
+    set_system_prompt(untrained, cfg.system_prompt)  # and prompted the same way
     grammars = build_grammars(untrained, codebook) if cfg.constrained else None
 
     # 0. M_base: knowledge without behaviour (base_steps=0: none, the ablation). The facts are text: a

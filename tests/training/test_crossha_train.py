@@ -426,7 +426,8 @@ def test_ci_preset_trains_a_qwen2_vl_checkpoint_on_the_frames(tmp_path: Path) ->
     from tiny_lm import tiny_qwen2_vl_checkpoint
 
     checkpoint = tiny_qwen2_vl_checkpoint(tmp_path / "qwen2vl")
-    args = ("--preset", "ci", "--vision", "--model", str(checkpoint), "--set", "baselines=false", "--name", "civ")
+    args = ("--preset", "ci", "--vision", "--model", str(checkpoint), "--set", "baselines=false", "--name", "civ",
+            "--set", "system_prompt=You play.")  # fmt: skip
     result = _run(*args, runs=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     root = tmp_path / "civ"
@@ -437,7 +438,8 @@ def test_ci_preset_trains_a_qwen2_vl_checkpoint_on_the_frames(tmp_path: Path) ->
     for name in ("mix", "strl", "crossha"):
         ckpt = root / "checkpoints" / name
         assert (ckpt / "preprocessor_config.json").is_file()
-        assert json.loads((ckpt / "config.json").read_text())["model_type"] == "qwen2_vl"
+        saved = json.loads((ckpt / "config.json").read_text())
+        assert saved["model_type"] == "qwen2_vl" and saved["actionspaces_system_prompt"] == "You play."
     results = json.loads((root / "results.json").read_text())
     assert results["models"]["crossha"]["ID/all"]["episodes"] == 30
     # a finished run resumes by loading every checkpoint as a Qwen2-VL with its image processor

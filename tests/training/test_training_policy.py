@@ -67,3 +67,28 @@ def test_load_policy_adds_missing_special_tokens_and_names_what_is_wrong(policy,
         check_checkpoint(tmp_path / "absent", vision=False)
     with pytest.raises(ValueError, match="needs a Qwen2-VL checkpoint"):
         check_checkpoint(tmp_path, vision=True)
+
+
+def test_a_system_prompt_replaces_the_templates_default_and_survives_copy_and_reload(tmp_path: Path):
+    from actionspaces.training.policy import set_system_prompt
+
+    policy = build_tiny_policy(CORPUS, vocab_size=300, hidden_size=16, layers=1, heads=2)
+    # a template with a default system line, as SmolLM2's and Qwen2's have
+    policy.tokenizer.chat_template = (
+        "{% if messages[0].role != 'system' %}<|im_start|>system\nYou are a helpful bot.<|im_end|>\n{% endif %}"
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    default = policy.prompt("task: mine").text
+    assert "You are a helpful bot." in default
+    set_system_prompt(policy, "")
+    empty = policy.prompt("task: mine").text
+    assert empty == "<|im_start|>system\n<|im_end|>\n<|im_start|>user\ntask: mine<|im_end|>\n<|im_start|>assistant\n"
+    assert len(policy.encode([empty])[0]) < len(policy.encode([default])[0])
+    assert policy.copy().prompt("task: mine").text == empty
+    policy.save(tmp_path / "ckpt")
+    assert load_policy(tmp_path / "ckpt").prompt("task: mine").text == empty
+    set_system_prompt(policy, None)
+    assert policy.prompt("task: mine").text == default
+    with pytest.raises(TypeError, match="system must be a string or None, got int"):
+        set_system_prompt(policy, 3)  # type: ignore[arg-type]

@@ -52,6 +52,7 @@ __all__ = [
     "load_policy",
     "response_logprobs",
     "sample",
+    "set_system_prompt",
     "spelled_out",
     "train_top_layers",
 ]
@@ -106,8 +107,9 @@ class Policy:
     def prompt(self, observation: str, frame: np.ndarray | None = None) -> Prompt:
         """The chat-formatted prompt for one observation (the checkpoint's own chat template).
 
-        A vision-language policy (one with an image processor) takes the frame too, as an image part before
-        the text.
+        The system message is the one :func:`set_system_prompt` chose, or else the template's own default
+        (SmolLM2's names the model: 21 tokens of every prompt). A vision-language policy (one with an image
+        processor) takes the frame too, as an image part before the text.
 
         Raises:
             ValueError: a frame is missing for a vision-language policy, or given to a text-only one.
@@ -119,8 +121,10 @@ class Policy:
                 else "a frame was given to a text-only policy (no image processor)"
             )
         content: Any = observation if frame is None else [{"type": "image"}, {"type": "text", "text": observation}]
-        message = [{"role": "user", "content": content}]
-        return Prompt(self.tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True), frame)
+        messages = [{"role": "user", "content": content}]
+        if (system := getattr(self.model.config, SYSTEM_PROMPT_ATTRIBUTE, None)) is not None:
+            messages.insert(0, {"role": "system", "content": system})
+        return Prompt(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), frame)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text, no special tokens added."""
@@ -216,6 +220,33 @@ class Policy:
 
 #: The config attribute that records :func:`train_top_layers`, so that a reloaded checkpoint trains the same way.
 TOP_LAYERS_ATTRIBUTE = "actionspaces_train_top_layers"
+
+
+#: The config attribute that records :func:`set_system_prompt`, so that a reloaded checkpoint is prompted the same way.
+SYSTEM_PROMPT_ATTRIBUTE = "actionspaces_system_prompt"
+
+
+def set_system_prompt(policy: Policy, system: str | None) -> Policy:
+    """Prompt ``policy`` with the system message ``system`` (``None``: the chat template's own default).
+
+    ``""`` writes an empty system message, which keeps a template from inserting its default: SmolLM2's
+    default line is 21 of a CraftWorld prompt's ~115 tokens, and on a CPU a prompt's prefill is most of a
+    call's cost. Recorded in the model's config like :func:`train_top_layers`, so :func:`load_policy` and
+    :meth:`Policy.copy` keep it.
+
+    Examples:
+        >>> from actionspaces.training.tiny import build_tiny_policy
+        >>> policy = set_system_prompt(build_tiny_policy(["task: mine"] * 20, hidden_size=16, layers=1, heads=2), "")
+        >>> policy.prompt("task: mine").text.splitlines()[:2]
+        ['<|im_start|>system', '<|im_end|>']
+
+    Raises:
+        TypeError: ``system`` is neither a string nor ``None``.
+    """
+    if system is not None and not isinstance(system, str):
+        raise TypeError(f"system must be a string or None, got {type(system).__name__}")
+    setattr(policy.model.config, SYSTEM_PROMPT_ATTRIBUTE, system)
+    return policy
 
 
 def train_top_layers(policy: Policy, layers: int | None) -> Policy:

@@ -90,6 +90,8 @@ class CrossHAConfig(BaseModel):
     vocab_size: int = Field(1024, ge=300)
     # fine-tune only the top N decoder layers (None: every weight); what fits a pretrained model on 2 cores
     train_layers: int | None = Field(None, ge=1)
+    # the system message of every prompt (None: the chat template's default; "": an empty one, the shortest)
+    system_prompt: str | None = None
     # Stage 0, M_base: SFT steps on the knowledge corpus (0: no M_base), random-play views per registered task
     base_steps: int = Field(300, ge=0)
     knowledge_views: int = Field(2, ge=0)
