@@ -24,17 +24,18 @@ from pathlib import Path
 import trl
 from datasets import Dataset
 
+from actionspaces.chat import opening_messages, recorded_system_prompt
 from actionspaces.envs.craftworld.datasets import Context, strl_contexts
 from actionspaces.integrations.trl import action_match_reward_func, format_reward_func
 from trl_setup import grpo_config, quick_setup, saved_policy
 
 
-def strl_dataset(contexts: list[Context]) -> Dataset:
-    """Conversational prompts of D_mix's decision points, their expert raw action and view state."""
+def strl_dataset(contexts: list[Context], system: str | None) -> Dataset:
+    """Conversational prompts of D_mix's decision points (``system`` first), their expert raw action and view state."""
     return Dataset.from_list(
         [
             {
-                "prompt": [{"role": "user", "content": c.prompt}],
+                "prompt": opening_messages(c.prompt, system),
                 "solution": c.labels["raw"],
                 "state": c.state.model_dump(),
             }
@@ -50,7 +51,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("runs/trl_grpo"))
     args = parser.parse_args()
     cfg, _, d_mix, policy = quick_setup(args.model)
-    dataset = strl_dataset(strl_contexts(d_mix))
+    dataset = strl_dataset(strl_contexts(d_mix), recorded_system_prompt(policy))
     with saved_policy(policy) as tmp:  # GRPOTrainer loads the policy (and its reference) from a path
         config = grpo_config(
             cfg,

@@ -28,6 +28,7 @@ import gymnasium as gym
 import trl
 from datasets import Dataset
 
+from actionspaces.chat import recorded_system_prompt
 from actionspaces.envs.craftworld import tasks
 from actionspaces.gym_ids import TEXT_CRAFTWORLD_ID
 from actionspaces.integrations.trl_rollout import episode_prompts, episode_return_reward, text_env_rollout_func
@@ -56,7 +57,7 @@ def main() -> None:
     train_tasks = [t.id for t in tasks("train")]
     dataset = Dataset.from_dict({"prompt": episode_prompts(train_tasks, seeds=range(1000, 1004))})
     rollout = text_env_rollout_func(make_env, token_penalty=cfg.token_penalty, format_penalty=cfg.format_penalty,
-                                    max_turns=max_calls)  # fmt: skip
+                                    max_turns=max_calls, system=recorded_system_prompt(policy))  # fmt: skip
     with saved_policy(policy) as tmp:
         config = grpo_config(
             cfg,

@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 import trl
 
+from actionspaces.chat import recorded_system_prompt
 from actionspaces.integrations.trl_data import sft_dataset
 from trl_setup import quick_setup, saved_policy
 
@@ -31,7 +32,8 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("runs/trl_sft"))
     args = parser.parse_args()
     cfg, codebook, d_mix, policy = quick_setup(args.model)
-    dataset = sft_dataset((c.prompt, c.labels[space], {"space": space, "task": c.task}) for c, space in d_mix)
+    examples = ((c.prompt, c.labels[space], {"space": space, "task": c.task}) for c, space in d_mix)
+    dataset = sft_dataset(examples, system=recorded_system_prompt(policy))  # prompted as the checkpoint was trained
     with saved_policy(policy) as tmp:
         config = trl.SFTConfig(
             output_dir=str(args.output),

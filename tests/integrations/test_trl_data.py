@@ -14,6 +14,10 @@ def test_rows_are_trl_prompt_completion_conversations_and_bad_examples_are_named
         "completion": [{"role": "assistant", "content": "Action: move(0, 0) and press(w)"}],
     }
     assert rows[1]["space"] == "motion"
+    opened = sft_rows([("obs A", "Motion: jump")], system="")[0]["prompt"]
+    assert opened == [{"role": "system", "content": ""}, {"role": "user", "content": "obs A"}]
+    with pytest.raises(TypeError, match="a system message"):
+        sft_rows([("obs", "x")], system=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="example 0"):
         sft_rows([("only the observation",)])
     with pytest.raises(ValueError, match="strings"):

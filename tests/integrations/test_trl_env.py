@@ -118,6 +118,8 @@ def test_episode_rows_name_each_episode():
     rows = episode_rows(["a:b", "c:d"], [0, 1], instruction="go")
     assert [(r["task"], r["seed"]) for r in rows] == [("a:b", 0), ("a:b", 1), ("c:d", 0), ("c:d", 1)]
     assert rows[0]["prompt"] == [{"role": "user", "content": "go"}]
+    opened = episode_rows(["a:b"], [0], instruction="go", system="")[0]["prompt"]
+    assert opened == [{"role": "system", "content": ""}, {"role": "user", "content": "go"}]
 
 
 # ------------------------------------------------------------------------------------------------ TRL itself

@@ -46,6 +46,21 @@ def test_episode_prompts_round_trip_and_bad_prompts_are_named():
         episode_return_reward(["x"], episode_return=[1.0, 2.0])
 
 
+def test_an_episode_chat_opens_with_the_system_message_it_is_given():
+    from actionspaces.integrations._common import ChatTokens
+
+    tokenizer = chat_tokenizer()
+    chat = ChatTokens(tokenizer, OBS, system="")
+    opened = tokenizer.decode(chat.prompt_ids)
+    assert opened == f"<|im_start|>system\n<|im_end|>\n<|im_start|>user\n{OBS}<|im_end|>\n<|im_start|>assistant\n"
+    assert tokenizer.decode(ChatTokens(tokenizer, OBS).prompt_ids).startswith("<|im_start|>user")
+    answer = tokenizer("Skill: chop<|im_end|>", add_special_tokens=False)["input_ids"]
+    turn = tokenizer.decode(chat.env_turn(answer, "Skill: chop", OBS))  # later turns follow it unchanged
+    assert turn.endswith(f"<|im_start|>user\n{OBS}<|im_end|>\n<|im_start|>assistant\n")
+    with pytest.raises(TypeError, match="a system message"):
+        text_env_rollout_func(make_env, system=0)  # type: ignore[arg-type]
+
+
 def test_grpo_trainer_runs_stage_3_and_no_env_token_gets_a_gradient(tmp_path):
     from datasets import Dataset
 

@@ -185,9 +185,20 @@ def test_bad_rows_and_arguments_are_named(verl_agent):
         make_loop(verl_agent, tokenizer, ScriptedServer(tokenizer, []), token_penalty=float("nan"))
 
 
+def test_the_system_message_opens_every_episodes_chat(verl_agent):
+    tokenizer = chat_tokenizer()
+    server = ScriptedServer(tokenizer, ["Motion: turn right"])
+    loop = make_loop(verl_agent, tokenizer, server, max_calls=1, system="")
+    out = asyncio.run(loop.run({}, **verl_agent.verl_rows([TASK], [0])[0]))
+    assert tokenizer.decode(out.prompt_ids).startswith("<|im_start|>system\n<|im_end|>\n<|im_start|>user\n")
+    with pytest.raises(TypeError, match="a system message"):
+        make_loop(verl_agent, tokenizer, server, system=["not", "text"])
+
+
 def test_the_yaml_registers_the_loop_under_its_name(verl_agent):
     entries = yaml.safe_load(verl_agent.agent_loop_config_path().read_text())
     assert [entry["name"] for entry in entries] == [verl_agent.AGENT_NAME]
+    assert entries[0]["system"] is None  # the template's default unless a checkpoint's own is given
     module_name, _, class_name = entries[0]["_target_"].rpartition(".")
     assert getattr(importlib.import_module(module_name), class_name) is verl_agent.TextEnvAgentLoop
     registry = sys.modules["verl.experimental.agent_loop.agent_loop"]._agent_loop_registry

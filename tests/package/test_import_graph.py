@@ -85,6 +85,7 @@ FORBIDDEN = {
     "actionspaces.chain": ("actionspaces.controllers", "actionspaces.envs", "actionspaces.grpo"),
     "actionspaces.rewards": ("actionspaces.grpo", "actionspaces.envs", "actionspaces.controllers"),
     "actionspaces.state": ("actionspaces.controllers", "actionspaces.envs"),
+    "actionspaces.chat": ("actionspaces.training", "actionspaces.integrations", "actionspaces.envs"),
     "actionspaces.statistics": ("actionspaces.envs", "actionspaces.grpo", "actionspaces.training"),
     "actionspaces.envs.craftworld.knowledge": ("actionspaces.grpo", "actionspaces.training"),
 }

@@ -90,5 +90,5 @@ def test_a_system_prompt_replaces_the_templates_default_and_survives_copy_and_re
     assert load_policy(tmp_path / "ckpt").prompt("task: mine").text == empty
     set_system_prompt(policy, None)
     assert policy.prompt("task: mine").text == default
-    with pytest.raises(TypeError, match="system must be a string or None, got int"):
+    with pytest.raises(TypeError, match="a system message is a string or None, got int"):
         set_system_prompt(policy, 3)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..chat import opening_messages
 from ..rewards import episode_success
 from ..state import ViewState
 from ..token_cost import episode_return
@@ -107,17 +108,19 @@ class ChatTokens:
     Args:
         tokenizer: a tokenizer with a chat template.
         observation: the first observation, the first user turn.
+        system: the system message before it (``None``: the template's default); a checkpoint's own is
+            :func:`~actionspaces.chat.recorded_system_prompt`.
 
     Raises:
         ValueError: the tokenizer has no chat template, or (in :meth:`env_turn`) the template rewrites
             earlier turns when one is added.
     """
 
-    def __init__(self, tokenizer: Any, observation: str) -> None:
+    def __init__(self, tokenizer: Any, observation: str, system: str | None = None) -> None:
         if not getattr(tokenizer, "chat_template", None):
             raise ValueError("a multi-turn rollout needs a tokenizer with a chat template (the turns are chat turns)")
         self.tokenizer = tokenizer
-        self.messages: list[dict[str, str]] = [{"role": "user", "content": observation}]
+        self.messages: list[dict[str, str]] = opening_messages(observation, system)
         self.prompt_ids = _ids(tokenizer.apply_chat_template(self.messages, add_generation_prompt=True, tokenize=True))
         self._eos = eos_ids(tokenizer)
         self._turn_ends = _turn_ends(tokenizer)

@@ -19,23 +19,30 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..chat import checked_system_prompt, opening_messages
+
 __all__ = ["SFTExample", "sft_dataset", "sft_rows"]
 
 #: One decision: ``(observation, response)`` or ``(observation, response, extra columns)``.
 SFTExample = tuple[str, str] | tuple[str, str, Mapping[str, Any]]
 
 
-def sft_rows(examples: Iterable[SFTExample]) -> list[dict[str, Any]]:
+def sft_rows(examples: Iterable[SFTExample], *, system: str | None = None) -> list[dict[str, Any]]:
     """TRL's prompt-completion conversational rows of ``examples`` (what :func:`sft_dataset` holds).
+
+    ``system`` opens every prompt with that system message (``None``: the chat template's default); a
+    checkpoint trained with one (:func:`~actionspaces.chat.recorded_system_prompt`) is prompted with it.
 
     Raises:
         ValueError: an example is not ``(str, str[, mapping])``, or its extra columns clash with the row's.
+        TypeError: ``system`` is neither a string nor ``None``.
 
     Examples:
         >>> row = sft_rows([("task: mine_block:oak_log", "Skill: chop a tree", {"space": "language"})])[0]
         >>> row["prompt"], row["completion"][0]["content"], row["space"]
         ([{'role': 'user', 'content': 'task: mine_block:oak_log'}], 'Skill: chop a tree', 'language')
     """
+    checked_system_prompt(system)
     rows = []
     for i, example in enumerate(examples):
         if not isinstance(example, Sequence) or len(example) not in (2, 3):
@@ -48,7 +55,7 @@ def sft_rows(examples: Iterable[SFTExample]) -> list[dict[str, Any]]:
             raise ValueError(f"example {i}: extra columns must be a mapping without 'prompt' or 'completion'")
         rows.append(
             {
-                "prompt": [{"role": "user", "content": observation}],
+                "prompt": opening_messages(observation, system),
                 "completion": [{"role": "assistant", "content": response}],
                 **extra,
             }
@@ -56,8 +63,8 @@ def sft_rows(examples: Iterable[SFTExample]) -> list[dict[str, Any]]:
     return rows
 
 
-def sft_dataset(examples: Iterable[SFTExample]) -> Any:
-    """A ``datasets.Dataset`` of :func:`sft_rows` (the ``trl`` extra installs ``datasets``).
+def sft_dataset(examples: Iterable[SFTExample], *, system: str | None = None) -> Any:
+    """A ``datasets.Dataset`` of :func:`sft_rows` (the ``trl`` extra installs ``datasets``), ``system`` as there.
 
     Raises:
         ImportError: ``datasets`` is not installed.
@@ -67,7 +74,7 @@ def sft_dataset(examples: Iterable[SFTExample]) -> Any:
         from datasets import Dataset  # type: ignore[import-untyped]
     except ImportError as err:
         raise ImportError("sft_dataset needs the datasets package: pip install 'actionspaces[trl]'") from err
-    rows = sft_rows(examples)
+    rows = sft_rows(examples, system=system)
     if not rows:
         raise ValueError("no examples to make a dataset of")
     return Dataset.from_list(rows)

@@ -38,6 +38,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
+from ..chat import opening_messages
 from ..gym_ids import TEXT_MAX_CALLS
 from ..registry import registered_spaces, registry_version, space_entry
 from ..rewards import episode_success
@@ -52,16 +53,22 @@ _RESERVED = frozenset({"reset", "get_reward"})
 
 
 def episode_rows(
-    tasks: Sequence[str], seeds: Sequence[int], *, instruction: str = "Play the task with the tools."
+    tasks: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    instruction: str = "Play the task with the tools.",
+    system: str | None = None,
 ) -> list[dict[str, Any]]:
     """Dataset rows for :class:`ToolEnvironment`: a user prompt (the observation is appended) and the episode.
+
+    ``system`` opens each prompt with that system message (``None``: the chat template's default).
 
     Examples:
         >>> episode_rows(["mine_block:oak_log"], [3])
         [{'prompt': [{'role': 'user', 'content': 'Play the task with the tools.'}], 'task': 'mine_block:oak_log', 'seed': 3}]
     """  # noqa: E501
     return [
-        {"prompt": [{"role": "user", "content": instruction}], "task": task, "seed": int(seed)}
+        {"prompt": opening_messages(instruction, system), "task": task, "seed": int(seed)}
         for task in tasks
         for seed in seeds
     ]

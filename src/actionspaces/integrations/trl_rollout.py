@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..chat import checked_system_prompt
 from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, check_penalties
 from ._common import ChatTokens, EpisodeTokens, answer_text, eos_ids, observation_text
 
@@ -125,6 +126,7 @@ def text_env_rollout_func(
     max_turns: int = 40,
     observation: Callable[[Mapping[str, Any]], str] | None = None,
     generate: Callable[[Any], Generate] = trainer_generate,
+    system: str | None = None,
 ) -> Callable[[list[Any], Any], dict[str, list[Any]]]:
     """A TRL ``rollout_func`` that plays the episode each prompt names in a ``TextActionEnv``, one per prompt.
 
@@ -136,6 +138,8 @@ def text_env_rollout_func(
         max_turns: calls per episode at most (the env may end it sooner).
         observation: the text the model sees of an observation (``obs["text"]`` by default).
         generate: builds the per-turn generator from the trainer (:func:`trainer_generate` by default).
+        system: the system message of every episode's chat (``None``: the chat template's default); pass
+            :func:`~actionspaces.chat.recorded_system_prompt` of the model to prompt it as it was trained.
 
     TRL calls the result as ``rollout_func(prompts, trainer)``: ``prompts`` is this process's slice of the
     batch, each prompt repeated ``num_generations`` times in a row (so measured with TRL 1.10 and 1.16,
@@ -148,6 +152,7 @@ def text_env_rollout_func(
         raise ValueError(f"max_turns must be >= 1, got {max_turns}")
     check_penalties(token_penalty, format_penalty)
     read = observation or observation_text
+    system = checked_system_prompt(system)
 
     def rollout(prompts: list[Any], trainer: Any) -> dict[str, list[Any]]:
         tokenizer = trainer.processing_class
@@ -161,7 +166,7 @@ def text_env_rollout_func(
             spec = parse_episode_prompt(prompt)
             env = make_env(spec)
             obs, _ = env.reset(seed=spec["seed"])
-            episodes.append(_Episode(env, ChatTokens(tokenizer, read(obs)), EpisodeTokens(spec["task"])))
+            episodes.append(_Episode(env, ChatTokens(tokenizer, read(obs), system), EpisodeTokens(spec["task"])))
         live = list(range(len(episodes)))
         for _turn in range(max_turns):
             if not live:

@@ -33,6 +33,7 @@ from uuid import uuid4
 
 import gymnasium as gym
 
+from ..chat import checked_system_prompt
 from ..decoding.serving import ENGINES, serving_grammar
 from ..gym_ids import TEXT_CRAFTWORLD_ID
 from ..token_cost import FORMAT_PENALTY, TOKEN_PENALTY, check_penalties
@@ -126,6 +127,8 @@ class TextEnvAgentLoop(AgentLoopBase):  # type: ignore[misc]
         max_calls: model calls per episode at most (the env may end it sooner).
         token_penalty, format_penalty: λ per policy token and the cost of an unexecuted call.
         observation: what the model reads of an observation (``obs["text"]`` by default).
+        system: the system message of every episode's chat (``None``: the chat template's default; a
+            checkpoint's own is :func:`~actionspaces.chat.recorded_system_prompt`).
         **kwargs: the rest of verl's arguments.
     """
 
@@ -142,6 +145,7 @@ class TextEnvAgentLoop(AgentLoopBase):  # type: ignore[misc]
         token_penalty: float = TOKEN_PENALTY,
         format_penalty: float = FORMAT_PENALTY,
         observation: Callable[[Mapping[str, Any]], str] | None = None,
+        system: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -154,6 +158,7 @@ class TextEnvAgentLoop(AgentLoopBase):  # type: ignore[misc]
         self.token_penalty = float(token_penalty)
         self.format_penalty = float(format_penalty)
         self.read = observation or observation_text
+        self.system = checked_system_prompt(system)
         self.response_length = int(self.rollout_config.response_length)
         self.constraint = (
             sampling_constraint(
@@ -175,7 +180,7 @@ class TextEnvAgentLoop(AgentLoopBase):  # type: ignore[misc]
 
     async def _play(self, env: Any, task: str, seed: int, sampling_params: dict[str, Any]) -> AgentLoopOutput:
         obs, _ = await asyncio.to_thread(env.reset, seed=seed)
-        chat = ChatTokens(self.tokenizer, self.read(obs))
+        chat = ChatTokens(self.tokenizer, self.read(obs), self.system)
         tokens = EpisodeTokens(task)
         drop = eos_ids(self.tokenizer) | {self.tokenizer.pad_token_id}
         timing = {"generate_sequences": 0.0, "tool_calls": 0.0}

@@ -36,6 +36,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import torch
 
+from ..chat import SYSTEM_PROMPT_ATTRIBUTE, checked_system_prompt, opening_messages, recorded_system_prompt
 from ..decoding.masks import masked_token_logprobs
 from ..grpo.logprobs import token_logprobs
 
@@ -121,9 +122,7 @@ class Policy:
                 else "a frame was given to a text-only policy (no image processor)"
             )
         content: Any = observation if frame is None else [{"type": "image"}, {"type": "text", "text": observation}]
-        messages = [{"role": "user", "content": content}]
-        if (system := getattr(self.model.config, SYSTEM_PROMPT_ATTRIBUTE, None)) is not None:
-            messages.insert(0, {"role": "system", "content": system})
+        messages = opening_messages(content, recorded_system_prompt(self.model))
         return Prompt(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), frame)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -223,16 +222,14 @@ TOP_LAYERS_ATTRIBUTE = "actionspaces_train_top_layers"
 
 
 #: The config attribute that records :func:`set_system_prompt`, so that a reloaded checkpoint is prompted the same way.
-SYSTEM_PROMPT_ATTRIBUTE = "actionspaces_system_prompt"
-
-
 def set_system_prompt(policy: Policy, system: str | None) -> Policy:
     """Prompt ``policy`` with the system message ``system`` (``None``: the chat template's own default).
 
     ``""`` writes an empty system message, which keeps a template from inserting its default: SmolLM2's
     default line is 21 of a CraftWorld prompt's ~115 tokens, and on a CPU a prompt's prefill is most of a
     call's cost. Recorded in the model's config like :func:`train_top_layers`, so :func:`load_policy` and
-    :meth:`Policy.copy` keep it.
+    :meth:`Policy.copy` keep it, and :func:`actionspaces.chat.recorded_system_prompt` reads it back for
+    another engine's prompts (the TRL and verl integrations take it as ``system``).
 
     Examples:
         >>> from actionspaces.training.tiny import build_tiny_policy
@@ -243,9 +240,7 @@ def set_system_prompt(policy: Policy, system: str | None) -> Policy:
     Raises:
         TypeError: ``system`` is neither a string nor ``None``.
     """
-    if system is not None and not isinstance(system, str):
-        raise TypeError(f"system must be a string or None, got {type(system).__name__}")
-    setattr(policy.model.config, SYSTEM_PROMPT_ATTRIBUTE, system)
+    setattr(policy.model.config, SYSTEM_PROMPT_ATTRIBUTE, checked_system_prompt(system))
     return policy
 
 
