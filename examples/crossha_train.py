@@ -72,7 +72,13 @@ from actionspaces.envs.craftworld.datasets import (
     tokenizer_corpus,
 )
 from actionspaces.registry import default_spaces, text_order
-from actionspaces.reporting import CROSSHA_MODELS, findings, write_run_report, write_sweep_report
+from actionspaces.reporting import (
+    CROSSHA_MODELS,
+    findings,
+    read_run_results,
+    write_run_report,
+    write_sweep_report,
+)
 from actionspaces.training import RunFileError, refuse_links, set_torch_threads
 from actionspaces.training.mtrl import mtrl_step
 from actionspaces.training.policy import Policy, set_system_prompt, train_top_layers
@@ -238,6 +244,8 @@ def crossha_stages(
 
 def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = False) -> dict[str, Any]:
     """Run (or resume) every stage of ``cfg`` under ``root`` and return the evaluation of every model."""
+    if (root / "results.json").is_file():  # a finished run (a sweep resumed after this seed): read, not retrained
+        return read_run_results(root)
     started = time.perf_counter()
     # data: the codebook, then D_mix and the single-space datasets, from the same expert episodes
     episodes = record_episodes(range(cfg.expert_seeds))

@@ -34,7 +34,7 @@ import numpy as np
 from .evaluation import Episode, openha_layout
 from .registry import text_order
 from .statistics import Interval, bootstrap_interval, task_sums
-from .training.rundir import refuse_links, write_atomic
+from .training.rundir import RunFileError, read_json, refuse_links, write_atomic
 
 __all__ = [
     "CROSSHA_MODELS",
@@ -43,8 +43,10 @@ __all__ = [
     "interval_markdown",
     "plot_curves",
     "plot_space_shares",
+    "read_run_results",
     "results_markdown",
     "selection_finding",
+    "timings_markdown",
     "write_run_report",
     "write_sweep_report",
 ]
@@ -404,6 +406,68 @@ def write_run_report(
         plot_curves(metrics, panels, refuse_links(root / "curves.png"))
         plot_space_shares(results, models=list(CROSSHA_MODELS), categories=categories, spaces=spaces,
                           path=refuse_links(root / "spaces.png"))  # fmt: skip
+
+
+def read_run_results(root: Path) -> dict[str, Any]:
+    """The evaluations (model -> results) in a finished run's ``results.json``, as :func:`write_run_report` wrote it.
+
+    What a resumed sweep reads for a seed that already finished, so that seed needs neither its checkpoints
+    nor any training again: three seeds can be completed on different machines from their ``results.json``.
+
+    Examples:
+        >>> import tempfile
+        >>> root = Path(tempfile.mkdtemp())
+        >>> _ = (root / "results.json").write_text('{"models": {"crossha": {"ID/all": {"ASR": 0.5}}}, "findings": []}')
+        >>> read_run_results(root)["crossha"]["ID/all"]["ASR"]
+        0.5
+
+    Raises:
+        RunFileError: ``results.json`` is missing, a link, corrupted, or not a run's results (the message
+            names the file and what is wrong).
+    """
+    path = refuse_links(Path(root) / "results.json")
+    stored = read_json(path)
+    models = stored.get("models") if isinstance(stored, dict) else None
+    if not isinstance(models, dict) or not all(isinstance(r, dict) for r in models.values()):
+        raise RunFileError(f"{path} is not a run's results: expected {{'models': {{model: results}}, ...}}")
+    return models
+
+
+def timings_markdown(timings: Sequence[Mapping[str, Any]]) -> str:
+    """Where a run's wall time went: a row per stage of its ``timings.jsonl`` records, in the order they ran.
+
+    A row has the stage's iterations (distinct numbers: one a resumed run repeated counts once) and its
+    minutes, every second logged included (steps, checkpoint saves, computed datasets and evaluations,
+    repeats too: the time was spent); the last row is the total.
+
+    Examples:
+        >>> print(timings_markdown([{"stage": "mix", "iteration": 0, "step": 90.0, "save": 1.5},
+        ...                         {"stage": "mix", "iteration": 1, "step": 88.5},
+        ...                         {"stage": "eval/crossha", "iteration": 0, "compute": 300.0}]))
+        | stage | iterations | minutes |
+        |---|---:|---:|
+        | mix | 2 | 3.0 |
+        | eval/crossha | 1 | 5.0 |
+        | all | | 8.0 |
+
+    Raises:
+        ValueError: a record has no stage name or iteration number, or a time that is not a finite
+            non-negative number (the message gives the record's number and the record).
+    """
+    seconds: dict[str, float] = {}
+    iterations: dict[str, set[int]] = {}
+    for number, record in enumerate(timings, 1):
+        stage, iteration = record.get("stage"), record.get("iteration")
+        times = [v for k, v in record.items() if k not in ("stage", "iteration")]
+        if not isinstance(stage, str) or type(iteration) is not int:
+            raise ValueError(f"timing record {number} has no stage name or iteration number: {str(record)[:80]}")
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < float("inf") for v in times):
+            raise ValueError(f"timing record {number} has a time that is not a number of seconds: {str(record)[:80]}")
+        seconds[stage] = seconds.get(stage, 0.0) + float(sum(times))
+        iterations.setdefault(stage, set()).add(iteration)
+    rows = [f"| {stage} | {len(iterations[stage])} | {total / 60:.1f} |" for stage, total in seconds.items()]
+    return "\n".join(["| stage | iterations | minutes |", "|---|---:|---:|", *rows,
+                      f"| all | | {sum(seconds.values()) / 60:.1f} |"])  # fmt: skip
 
 
 #: A sweep summary's columns: (label, metric, split).

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from actionspaces.reporting import plot_curves, plot_space_shares, results_markdown
+from actionspaces.reporting import (
+    plot_curves,
+    plot_space_shares,
+    read_run_results,
+    results_markdown,
+    timings_markdown,
+)
+from actionspaces.training.rundir import RunFileError, RunLinkError
 
 SPACES = ["raw", "motion", "none"]
 
@@ -53,3 +60,60 @@ def test_plots_are_written_as_png(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="evaluated model"):
         plot_space_shares(RESULTS, models=["zzz"], categories=["mine_block"], spaces=SPACES, path=tmp_path / "n.png")
     assert not (tmp_path / "none.png").exists() and not (tmp_path / "n.png").exists()
+
+
+def test_a_finished_runs_results_are_read_back(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text('{"models": {"crossha": {"ID/all": {"ASR": 0.25}}}, "findings": ["x"]}')
+    assert read_run_results(tmp_path) == {"crossha": {"ID/all": {"ASR": 0.25}}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "is missing"),
+        ('{"models": {"crossha": ', "truncated or corrupted"),
+        ('{"models": [1, 2]}', "not a run's results"),
+        ('{"models": {"crossha": 3}}', "not a run's results"),
+        ("[]", "not a run's results"),
+    ],
+)
+def test_bad_results_are_named(tmp_path: Path, text: str | None, message: str) -> None:
+    if text is not None:
+        (tmp_path / "results.json").write_text(text)
+    with pytest.raises(RunFileError, match=message) as caught:
+        read_run_results(tmp_path)
+    assert "results.json" in str(caught.value)
+
+
+def test_results_behind_a_link_are_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"models": {}}')
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").symlink_to(outside)
+    with pytest.raises(RunLinkError):
+        read_run_results(run)
+
+
+def test_the_time_table_sums_each_stage_and_counts_a_repeated_iteration_once():
+    table = timings_markdown([
+        {"stage": "mix", "iteration": 0, "step": 30.0, "save": 6.0},
+        {"stage": "strl", "iteration": 0, "step": 60.0},
+        {"stage": "mix", "iteration": 0, "step": 30.0, "save": 6.0},  # run again after a kill: time spent twice
+    ])  # fmt: skip
+    assert table.splitlines()[2:] == ["| mix | 1 | 1.2 |", "| strl | 1 | 1.0 |", "| all | | 2.2 |"]
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"iteration": 0, "step": 1.0}, "no stage name"),
+        ({"stage": "mix", "iteration": "0", "step": 1.0}, "no stage name or iteration number"),
+        ({"stage": "mix", "iteration": 0, "step": float("nan")}, "not a number of seconds"),
+        ({"stage": "mix", "iteration": 0, "step": -1.0}, "not a number of seconds"),
+        ({"stage": "mix", "iteration": 0, "step": "fast"}, "not a number of seconds"),
+    ],
+)
+def test_a_bad_timing_record_is_named(record: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=f"timing record 2 has .*{message}"):
+        timings_markdown([{"stage": "mix", "iteration": 0, "step": 1.0}, record])

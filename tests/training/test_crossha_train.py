@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -163,12 +164,20 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     assert json.loads((root / "eval-oracle" / "crossha.json").read_text()) == crossha
     assert json.loads((root / "results.json").read_text()) == results
 
+    # scripts/stage_times.py: where the wall time went, a row per stage, the first stage first
+    times = subprocess.run([sys.executable, str(SCRIPT.parents[1] / "scripts" / "stage_times.py"), str(root)],
+                           capture_output=True, text=True, env=ENV, timeout=120, check=False)  # fmt: skip
+    assert times.returncode == 0, times.stderr[-3000:]
+    rows = [line.split("|")[1].strip() for line in times.stdout.splitlines()[2:]]
+    assert rows[0] == "knowledge" and {"mix", "strl", "crossha", "eval/crossha"} <= set(rows) and rows[-1] == "all"
+
 
 @pytest.mark.parametrize(
     ("script", "args", "message"),
     [
         ("skill_targets.py", ["{tmp}/nowhere", "crossha"], "is missing"),
         ("evaluate_run.py", ["{tmp}/nowhere"], "is missing"),
+        ("stage_times.py", ["{tmp}/nowhere"], "is missing or empty"),
         ("evaluate_run.py", ["{tmp}", "--controllers", "psychic"], "'oracle' or 'agent'"),
         ("knowledge_fit.py", ["64x2", "--out", "{tmp}/out"], "HIDDENxLAYERSxSTEPS"),
         ("knowledge_fit.py", ["64x0x10", "--out", "{tmp}/out"], "must be positive"),
@@ -528,8 +537,11 @@ def test_a_sweep_trains_each_seed_and_resumes_to_the_same_summary(tmp_path: Path
     summary = json.loads((root / "summary.json").read_text())
     assert "CrossHA w/o M_base" in (root / "summary.md").read_text()
     assert summary["findings"][-1].startswith("The knowledge stage (M_base) raises OOD ASR:")
+    # a finished seed is read from its results.json: its checkpoints are not needed (a seed run elsewhere)
+    shutil.rmtree(root / "seed-0" / "checkpoints")
     again = _run("--preset", "ci", "--seeds", "0,1", "--name", "sw", "--resume", *tiny, runs=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
     assert json.loads((root / "summary.json").read_text())["cells"] == summary["cells"]
+    assert not (root / "seed-0" / "checkpoints").exists()
     other = _run("--preset", "ci", "--seeds", "0,2", "--name", "sw", "--resume", *tiny, runs=tmp_path, timeout=120)
     assert other.returncode != 0 and "seeds" in _said(other)
