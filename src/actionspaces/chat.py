@@ -19,7 +19,8 @@ from typing import Any
 
 __all__ = ["SYSTEM_PROMPT_ATTRIBUTE", "checked_system_prompt", "opening_messages", "recorded_system_prompt"]
 
-#: The attribute of a model's config that holds the system message it was trained with.
+#: The attribute of a model's config that holds the system message it was trained with (what
+#: :func:`~actionspaces.training.policy.set_system_prompt` records, so a reloaded checkpoint is prompted the same way).
 SYSTEM_PROMPT_ATTRIBUTE = "actionspaces_system_prompt"
 
 

@@ -221,7 +221,6 @@ class Policy:
 TOP_LAYERS_ATTRIBUTE = "actionspaces_train_top_layers"
 
 
-#: The config attribute that records :func:`set_system_prompt`, so that a reloaded checkpoint is prompted the same way.
 def set_system_prompt(policy: Policy, system: str | None) -> Policy:
     """Prompt ``policy`` with the system message ``system`` (``None``: the chat template's own default).
 
