@@ -81,7 +81,7 @@ from actionspaces.reporting import (
 )
 from actionspaces.training import RunFileError, refuse_links, set_torch_threads
 from actionspaces.training.mtrl import mtrl_step
-from actionspaces.training.policy import Policy, set_system_prompt, train_top_layers
+from actionspaces.training.policy import MARKER_TOKENS, Policy, set_system_prompt, train_top_layers
 from actionspaces.training.pretrained import PretrainedUnavailableError, checkpoint_path, load_pretrained
 from actionspaces.training.recipe import (
     PRESETS,
@@ -266,7 +266,8 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     else:
         untrained = tiny_policy(cfg, tokenizer_corpus(d_mix, facts), extra_tokens=codebook.tokens, device=device)
         run.save("base", untrained, None, {"iteration": 0, "done": True})
-    train_top_layers(untrained, cfg.train_layers)  # a checkpoint reloads with the same layers frozen,
+    rows = [*MARKER_TOKENS, *codebook.tokens] if cfg.train_token_rows else []
+    train_top_layers(untrained, cfg.train_layers, output_rows=rows)  # a checkpoint reloads trained the same way,
     set_system_prompt(untrained, cfg.system_prompt)  # and prompted the same way
     grammars = build_grammars(untrained, codebook) if cfg.constrained else None
 

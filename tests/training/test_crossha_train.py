@@ -150,6 +150,18 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     assert report["episodes"] == 30 and sum(report["calls"].values()) == 30  # 15 mine + 15 kill tasks, one call
     assert set(report["calls"]) <= {"its own target", "a training target", "another name", "no name", "not a skill"}
 
+    # scripts/latent_codes.py probes the codes after a teacher-forced "Latent:": probabilities, not verdicts
+    probed = subprocess.run([sys.executable, str(SCRIPT.parents[1] / "scripts" / "latent_codes.py"), str(root),
+                             "mix", "crossha", "--contexts", "3"], capture_output=True, text=True, env=ENV,
+                            timeout=300, check=False)  # fmt: skip
+    assert probed.returncode == 0, probed.stderr[-3000:]
+    lines = [json.loads(line) for line in probed.stdout.splitlines()[-2:]]
+    assert [line["model"] for line in lines] == ["mix", "crossha"]
+    for line in lines:
+        assert line["calls"] == 3 and line["chance"] == round(1 / cfg["codebook_size"], 3)
+        assert 0 <= line["labelled_code"] <= line["code_mass"] <= 1
+        assert 0 <= line["top_is_the_label"] <= line["top_is_a_code"] <= 3
+
     # scripts/evaluate_run.py evaluates the checkpoints again: under the run's own controllers it reproduces
     # the run's evaluation episode for episode; under the agent's, it keeps its rows apart from the run's
     for controllers in ("oracle", "agent"):
@@ -178,6 +190,7 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
         ("skill_targets.py", ["{tmp}/nowhere", "crossha"], "is missing"),
         ("evaluate_run.py", ["{tmp}/nowhere"], "is missing"),
         ("stage_times.py", ["{tmp}/nowhere"], "is missing or empty"),
+        ("latent_codes.py", ["{tmp}/nowhere", "mix"], "is missing"),
         ("evaluate_run.py", ["{tmp}", "--controllers", "psychic"], "'oracle' or 'agent'"),
         ("knowledge_fit.py", ["64x2", "--out", "{tmp}/out"], "HIDDENxLAYERSxSTEPS"),
         ("knowledge_fit.py", ["64x0x10", "--out", "{tmp}/out"], "must be positive"),
@@ -228,6 +241,7 @@ def test_a_corrupted_config_is_named_and_nothing_is_deleted(tmp_path: Path) -> N
         (["--set", "mtrl_iters=-1"], "mtrl_iters"),
         (["--set", "no_such_field=1"], "no_such_field"),
         (["--set", "sft_lr"], "FIELD=VALUE"),
+        (["--set", "train_token_rows=true"], "train_token_rows needs train_layers"),
         (["--model", "/nonexistent/checkpoint"], "neither a checkpoint directory nor a known pretrained model"),
     ],
 )

@@ -12,6 +12,7 @@ pytest.importorskip("transformers")
 from actionspaces.training.policy import (  # noqa: E402
     FrozenPrefix,
     load_policy,
+    optimizer_groups,
     response_logprobs,
     train_top_layers,
 )
@@ -128,3 +129,60 @@ def test_frozen_prefix_keeps_the_model_dtype():
     plain, _ = response_logprobs(policy, prompts, responses)
     cached, _ = response_logprobs(policy, prompts, responses, frozen=FrozenPrefix())
     assert cached.dtype == plain.dtype and torch.allclose(plain.float(), cached.float(), atol=5e-2)
+
+
+ROWS = ["<|object_ref_start|>", "<|point_start|>"]
+
+
+def row_ids(policy):
+    return policy.tokenizer.convert_tokens_to_ids(ROWS)
+
+
+def test_output_rows_train_and_every_other_weight_below_the_top_stays():
+    policy = train_top_layers(three_layers(), 1, output_rows=ROWS)
+    head, embed = policy.model.get_output_embeddings().weight, policy.model.get_input_embeddings().weight
+    assert head.requires_grad and not embed.requires_grad and head.data_ptr() != embed.data_ptr()
+    head_before, embed_before = head.detach().clone(), embed.detach().clone()
+    optimizer = torch.optim.AdamW(optimizer_groups(policy.trainable_parameters(), 0.1), lr=1e-2)
+    demos = [Demonstration("task: mine_block:oak_log", "Grounding: <|object_ref_start|> <|point_start|>")] * 4
+    sft_step(demos, steps=2, batch=2)(policy, optimizer, 0, None)
+    changed = (head != head_before).any(-1).nonzero().flatten().tolist()
+    assert changed == sorted(row_ids(policy))  # only the named rows moved: no gradient, no weight decay elsewhere
+    assert torch.equal(embed, embed_before)
+    assert FrozenPrefix().serves(policy, {})  # the input side is still frozen, so the bottom runs once
+
+
+def test_output_rows_survive_a_copy_and_a_reload(tmp_path: Path):
+    policy = train_top_layers(three_layers(), 1, output_rows=ROWS)
+    with torch.no_grad():
+        policy.model.get_output_embeddings().weight[row_ids(policy)] += 1.0
+    policy.save(tmp_path)
+    for twin in (policy.copy(), load_policy(tmp_path)):
+        head = twin.model.get_output_embeddings().weight
+        assert torch.equal(head, policy.model.get_output_embeddings().weight)
+        assert head.data_ptr() != twin.model.get_input_embeddings().weight.data_ptr()
+        head.sum().backward()  # the gradient hook came along: only the named rows get one
+        assert head.grad.abs().sum(-1).nonzero().flatten().tolist() == sorted(row_ids(twin))
+
+
+def test_output_rows_are_checked():
+    with pytest.raises(ValueError, match="not in the tokenizer"):
+        train_top_layers(three_layers(), 1, output_rows=["<|latent_999|>"])
+    with pytest.raises(ValueError, match="needs a layer count"):
+        train_top_layers(three_layers(), None, output_rows=ROWS)
+
+
+def test_optimizer_groups_keep_one_group_without_row_training():
+    params = train_top_layers(three_layers(), 1).trainable_parameters()
+    assert optimizer_groups(params, 0.01) == [{"params": params, "weight_decay": 0.01}]
+
+
+def test_a_later_choice_replaces_the_row_mask():
+    policy = train_top_layers(train_top_layers(three_layers(), 1, output_rows=ROWS), 1, output_rows=ROWS[:1])
+    head = policy.model.get_output_embeddings().weight
+    head.sum().backward()
+    assert head.grad.abs().sum(-1).nonzero().flatten().tolist() == row_ids(policy)[:1]  # one mask, the latest
+    head.grad = None
+    train_top_layers(policy, None)  # every weight trains: every row of the head too, with weight decay
+    head.sum().backward()
+    assert bool((head.grad != 0).all()) and optimizer_groups([head], 0.01)[0]["params"] == [head]

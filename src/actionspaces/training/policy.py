@@ -42,6 +42,7 @@ from ..grpo.logprobs import token_logprobs
 
 __all__ = [
     "CHAT_TEMPLATE",
+    "MARKER_TOKENS",
     "SPECIAL_TOKENS",
     "VISION_MODELS",
     "Encoded",
@@ -51,6 +52,7 @@ __all__ = [
     "check_checkpoint",
     "init_token_embeddings",
     "load_policy",
+    "optimizer_groups",
     "response_logprobs",
     "sample",
     "set_system_prompt",
@@ -58,11 +60,11 @@ __all__ = [
     "train_top_layers",
 ]
 
+#: The grounding space's markers: added to a vocabulary that lacks them, like the latent codes.
+MARKER_TOKENS = ["<|object_ref_start|>", "<|object_ref_end|>", "<|point_start|>", "<|point_end|>", "<|box_start|>",
+                 "<|box_end|>"]  # fmt: skip
 #: The special tokens the action spaces write as single tokens (Qwen2's own names).
-SPECIAL_TOKENS = [
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
-    "<|point_start|>", "<|point_end|>", "<|box_start|>", "<|box_end|>",
-]  # fmt: skip
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *MARKER_TOKENS]
 CHAT_TEMPLATE = (  # Qwen2-VL's layout: an image part is <|vision_start|><|image_pad|><|vision_end|>
     "{% for m in messages %}<|im_start|>{{ m.role }}\n"
     "{% if m.content is string %}{{ m.content }}{% else %}{% for part in m.content %}"
@@ -180,7 +182,9 @@ class Policy:
         frozen base between them. Unfreezing a shared parameter afterwards unfreezes it in every copy.
         """
         frozen = {id(p): p for p in self.model.parameters() if not p.requires_grad}
-        return replace(self, model=copy.deepcopy(self.model, memo=frozen))
+        twin = replace(self, model=copy.deepcopy(self.model, memo=frozen))
+        _mask_output_rows(twin)  # a parameter's copy loses its gradient hook
+        return twin
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         """The parameters a step updates: those with ``requires_grad`` (frozen ones get no state, no clipping)."""
@@ -243,15 +247,26 @@ def set_system_prompt(policy: Policy, system: str | None) -> Policy:
     return policy
 
 
-def train_top_layers(policy: Policy, layers: int | None) -> Policy:
+#: The config attribute that records the tokens whose output rows :func:`train_top_layers` trains.
+TRAINED_ROWS_ATTRIBUTE = "actionspaces_trained_output_rows"
+
+
+def train_top_layers(policy: Policy, layers: int | None, *, output_rows: Sequence[str] = ()) -> Policy:
     """Train only the top ``layers`` decoder layers and the final norm; freeze the rest (``None``: train all).
 
     On two CPU cores this is the fine-tuning that fits a 135M model: the frozen layers' forward pass needs
     no autograd graph and their gradients are never computed (docs/training.md has the measurement against
-    LoRA). The embeddings (tied to the output head in SmolLM2) stay frozen, new tokens included: they start
-    at their spelled-out meaning (:func:`init_token_embeddings`). The choice is recorded in the model's
-    config, so :func:`load_policy` applies it again to a saved checkpoint, and :meth:`Policy.copy` shares
-    the frozen weights.
+    LoRA). The input embeddings stay frozen, new tokens included: they start at their spelled-out meaning
+    (:func:`init_token_embeddings`).
+
+    ``output_rows`` names tokens whose rows of the output head train too, every other row staying as it
+    was: the tokens a model must learn to choose between, such as the latent codes ``<|latent_N|>``. Their
+    spelled-out embeddings differ by a digit, and with a frozen head the model learns that a code follows
+    but not which one (docs/training.md). A head tied to the input embeddings (SmolLM2's) is untied
+    first, so the input side and :class:`FrozenPrefix` stay as they were.
+
+    The choice is recorded in the model's config, so :func:`load_policy` applies it again to a saved
+    checkpoint, and :meth:`Policy.copy` shares the frozen weights.
 
     Examples:
         >>> from actionspaces.training.tiny import build_tiny_policy
@@ -262,12 +277,17 @@ def train_top_layers(policy: Policy, layers: int | None) -> Policy:
 
     Raises:
         ValueError: ``layers`` is not between 1 and the model's number of decoder layers, or the model has
-            no ``get_decoder().layers``.
+            no ``get_decoder().layers``; ``output_rows`` names a token the tokenizer lacks, is given for a
+            model without an output head, or with ``layers=None`` (every row trains then).
     """
     model = policy.model
     if layers is None:
+        if output_rows:
+            raise ValueError("output_rows needs a layer count: with layers=None every weight trains already")
         model.requires_grad_(True)
         setattr(model.config, TOP_LAYERS_ATTRIBUTE, None)
+        setattr(model.config, TRAINED_ROWS_ATTRIBUTE, None)
+        _mask_output_rows(policy)  # every row trains: no mask left from an earlier choice
         return policy
     decoder = model.get_decoder()
     stack = getattr(decoder, "layers", None)
@@ -275,12 +295,74 @@ def train_top_layers(policy: Policy, layers: int | None) -> Policy:
         raise ValueError(f"{type(model).__name__} has no decoder layer list (get_decoder().layers) to train the top of")
     if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= len(stack):
         raise ValueError(f"layers must be an integer from 1 to {len(stack)} (the decoder's layers), got {layers!r}")
+    vocab = policy.tokenizer.get_vocab()
+    if unknown := [t for t in output_rows if t not in vocab]:
+        raise ValueError(f"output_rows: {unknown[:3]} not in the tokenizer (add them first: load_policy)")
+    if output_rows and model.get_output_embeddings() is None:
+        raise ValueError(f"output_rows: {type(model).__name__} has no output head (get_output_embeddings)")
     model.requires_grad_(False)
     for module in [*stack[len(stack) - layers :], getattr(decoder, "norm", None)]:
         if module is not None:
             module.requires_grad_(True)
     setattr(model.config, TOP_LAYERS_ATTRIBUTE, layers)
+    setattr(model.config, TRAINED_ROWS_ATTRIBUTE, list(output_rows) or None)
+    if output_rows:
+        _untie_output(model)
+    _mask_output_rows(policy)
     return policy
+
+
+def _untie_output(model: Any) -> None:
+    """Give the output head its own weight (a copy of the input embeddings it was tied to), recorded in the config."""
+    head = model.get_output_embeddings()
+    if head.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr():
+        head.weight = torch.nn.Parameter(head.weight.detach().clone())
+    model.config.tie_word_embeddings = False
+    if hasattr(model.config, "get_text_config"):
+        model.config.get_text_config().tie_word_embeddings = False
+
+
+def _mask_output_rows(policy: Policy) -> None:
+    """Let only the recorded rows of the output head train: their gradient kept, every other row's zeroed.
+
+    Replaces the mask set before, if any (none is left when no rows are recorded). The head's weight is
+    marked (``rows_only``) so that :func:`optimizer_groups` exempts it from weight decay, which would
+    otherwise shrink the rows that get no gradient.
+    """
+    head = policy.model.get_output_embeddings()
+    if head is None:
+        return
+    weight = head.weight
+    if (previous := getattr(weight, "row_mask_hook", None)) is not None:
+        previous.remove()
+    tokens = getattr(policy.model.config, TRAINED_ROWS_ATTRIBUTE, None)
+    hook = None
+    if tokens:
+        keep = torch.zeros(weight.shape[0], 1, dtype=weight.dtype, device=weight.device)
+        keep[policy.tokenizer.convert_tokens_to_ids(list(tokens))] = 1
+        weight.requires_grad_(True)
+        hook = weight.register_hook(lambda grad: grad * keep)
+    # a Parameter declares neither attribute; a copy of it has neither (Policy.copy sets them again)
+    setattr(weight, "row_mask_hook", hook)  # noqa: B010
+    setattr(weight, "rows_only", hook is not None)  # noqa: B010
+
+
+def optimizer_groups(parameters: Sequence[torch.nn.Parameter], weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW's parameter groups: ``weight_decay`` for each parameter, none for one that trains some rows only.
+
+    A head that trains a few rows (:func:`train_top_layers` with ``output_rows``) must not decay the rest.
+
+    Examples:
+        >>> optimizer_groups([torch.nn.Parameter(torch.zeros(2))], 0.01)[0]["weight_decay"]
+        0.01
+    """
+    rows_only = [p for p in parameters if getattr(p, "rows_only", False)]
+    groups: list[dict[str, Any]] = [
+        {"params": [p for p in parameters if not getattr(p, "rows_only", False)], "weight_decay": weight_decay}
+    ]
+    if rows_only:  # a separate group only when needed, so an older run's optimizer state still loads
+        groups.append({"params": rows_only, "weight_decay": 0.0})
+    return groups
 
 
 def check_checkpoint(path: Path, vision: bool) -> Any:
@@ -389,8 +471,8 @@ def load_policy(
     policy = Policy(model, tokenizer, device, images=images)
     if missing and new_tokens == "spelled":
         init_token_embeddings(policy, missing)
-    if (top := getattr(config, TOP_LAYERS_ATTRIBUTE, None)) is not None:
-        train_top_layers(policy, top)  # a checkpoint trained that way is trained on that way
+    if (top := getattr(config, TOP_LAYERS_ATTRIBUTE, None)) is not None:  # a checkpoint trained that way trains on so
+        train_top_layers(policy, top, output_rows=getattr(config, TRAINED_ROWS_ATTRIBUTE, None) or ())
     policy.model.to(device)
     return policy
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..registry import text_order
 from ..reporting import CROSSHA_MODELS, Evaluations
@@ -90,6 +90,9 @@ class CrossHAConfig(BaseModel):
     vocab_size: int = Field(1024, ge=300)
     # fine-tune only the top N decoder layers (None: every weight); what fits a pretrained model on 2 cores
     train_layers: int | None = Field(None, ge=1)
+    # with train_layers, train the output head's rows of the tokens the spaces add (latent codes, grounding
+    # markers) too: their spelled-out start tells the codes apart by a digit only (docs/training.md)
+    train_token_rows: bool = False
     # the system message of every prompt (None: the chat template's default; "": an empty one, the shortest)
     system_prompt: str | None = None
     # Stage 0, M_base: SFT steps on the knowledge corpus (0: no M_base), random-play views per registered task
@@ -138,6 +141,12 @@ class CrossHAConfig(BaseModel):
     ablate_base: bool = False  # also train CrossHA's stages 1-3 from the untrained model (the "w/o M_base" row)
     # decode under each pipeline's generation grammar (llguidance masks; GRPO uses the masked log-probs)
     constrained: bool = False
+
+    @model_validator(mode="after")
+    def _token_rows_need_top_layers(self) -> CrossHAConfig:
+        if self.train_token_rows and self.train_layers is None:
+            raise ValueError("train_token_rows needs train_layers: without it every weight trains already")
+        return self
 
     @field_validator("eval_models", mode="before")
     @classmethod

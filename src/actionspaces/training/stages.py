@@ -35,6 +35,7 @@ import torch
 from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from .checkpoints import PROGRESS_FILE, Checkpoints
+from .policy import optimizer_groups
 from .protocol import TrainablePolicy
 from .rundir import RUN_NAME_PATTERN, RunFileError, append_jsonl, read_json, read_jsonl, refuse_links, write_atomic
 
@@ -264,7 +265,7 @@ def train_stage(
     else:
         policy, start = resumed.policy.with_constraint(parent.constraint), resumed.progress["iteration"]
     # frozen weights stay out of the optimizer: no state, no decay, no update
-    optimizer = torch.optim.AdamW(policy.trainable_parameters(), lr=lr, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(optimizer_groups(policy.trainable_parameters(), weight_decay), lr=lr)
     if resumed is not None and resumed.optimizer_state is not None:
         optimizer.load_state_dict(resumed.optimizer_state)
     run.forget(stage, start)
