@@ -40,16 +40,16 @@ def main(
     cfg = CrossHAConfig.model_validate_json((run / "config.json").read_text())
     codebook = LatentCodebook.load(run / "codebook.json")
     d_mix = expert_contexts(record_episodes(range(cfg.expert_seeds)), codebook, "mixed")
-    calls = [c.labels["latent"] for c, space in d_mix if space == "latent"][:contexts]
-    prompts = [c.prompt for c, space in d_mix if space == "latent"][:contexts]
+    calls = [(c.prompt, c.labels["latent"]) for c, space in d_mix if space == "latent"][:contexts]
     if not calls:
         raise typer.BadParameter(f"{run}'s D_mix has no call labelled in the latent space")
     for model in models:
         policy = load_pretrained(run / "checkpoints" / model, extra_tokens=codebook.tokens)
         policy.model.eval()
-        codes = torch.tensor(policy.tokenizer.convert_tokens_to_ids(codebook.tokens))
+        code_ids = policy.tokenizer.convert_tokens_to_ids(codebook.tokens)
+        codes, is_code = torch.tensor(code_ids), set(code_ids)
         mass, label_p, top_code, top_label = [], [], 0, 0
-        for prompt, label in zip(prompts, calls, strict=True):
+        for prompt, label in calls:
             token = next(t for t in codebook.tokens if t in label)
             prefix = label[: label.index(token)]
             ids = policy.encode_prompts([policy.prompt(prompt)])[0].ids + policy.encode([prefix])[0]
@@ -59,7 +59,7 @@ def main(
             mass.append(float(probs[codes].sum()))
             label_p.append(float(probs[label_id]))
             top = int(probs.argmax())
-            top_code += top in codes.tolist()
+            top_code += top in is_code
             top_label += top == label_id
         n = len(calls)
         print(json.dumps({"run": str(run), "model": model, "calls": n, "code_mass": round(sum(mass) / n, 3),
