@@ -7,6 +7,8 @@ same responses (the expert's answers), with the top ``--top-layers`` decoder lay
 * **scoring step, first sight** (an SFT step on examples not seen before): ``response_logprobs``, its
   loss and the backward pass, against a plain Hugging Face loss step (``model(input_ids, labels=...)``,
   prompt labels -100).
+* **the same, passes of R** (``--rows-per-pass``): the step in length-sorted passes of at most R rows, their
+  gradients summed, as ``sft_step(rows_per_pass=R)`` runs it.
 * **scoring step, seen before** (SFT draws each example several times): the same with a
   ``FrozenPrefix`` that already holds the batch's bottom states, so only the top layers run.
 * **GRPO scoring** (old, new and reference log-probs of one batch, and the backward pass): the library's
@@ -15,6 +17,7 @@ same responses (the expert's answers), with the top ``--top-layers`` decoder lay
   new tokens/s.
 
     python benchmarks/bench_policy.py [--model smollm2-135m-instruct] [--batch 8] [--repeats 5] [--top-layers 8]
+    python benchmarks/bench_policy.py --model runs/quick/checkpoints/base --batch 32 --top-layers 0  # the tiny model
 
 Run it alone: a 135M model fills both cores.
 """
@@ -32,6 +35,7 @@ from actionspaces.envs.craftworld.tasks import tasks
 from actionspaces.training import set_torch_threads
 from actionspaces.training.policy import FrozenPrefix, Policy, response_logprobs, sample, train_top_layers
 from actionspaces.training.pretrained import load_pretrained
+from actionspaces.training.updates import length_sorted_passes
 
 
 def examples(n: int) -> list[tuple[str, str]]:
@@ -48,14 +52,21 @@ def examples(n: int) -> list[tuple[str, str]]:
 
 
 def library_step(
-    policy: Policy, batch: list[tuple[str, str]], optimizer: torch.optim.Optimizer, frozen: FrozenPrefix | None = None
+    policy: Policy,
+    batch: list[tuple[str, str]],
+    optimizer: torch.optim.Optimizer,
+    frozen: FrozenPrefix | None = None,
+    rows_per_pass: int | None = None,
 ) -> int:
+    """``sft_step``'s update on ``batch``: in length-sorted passes of ``rows_per_pass`` rows, gradients summed."""
     prompts = policy.encode_prompts([policy.prompt(o) for o, _ in batch])
     responses = [[*r, policy.tokenizer.eos_token_id] for r in policy.encode([a for _, a in batch])]
-    logp, mask = response_logprobs(policy, prompts, responses, frozen=frozen)
-    loss = -(logp * mask).sum() / mask.sum()
+    tokens = sum(map(len, responses))
     optimizer.zero_grad()
-    loss.backward()
+    lengths = [len(p.ids) + len(r) for p, r in zip(prompts, responses, strict=True)]
+    for part in length_sorted_passes(lengths, rows_per_pass):
+        logp, mask = response_logprobs(policy, [prompts[i] for i in part], [responses[i] for i in part], frozen=frozen)
+        (-(logp * mask).sum() / tokens).backward()
     optimizer.step()
     return sum(len(p.ids) + len(r) for p, r in zip(prompts, responses, strict=True))
 
@@ -140,8 +151,9 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m-instruct", help="a pretrained name or a checkpoint path")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--top-layers", type=int, default=8, help="decoder layers trained (train_top_layers)")
+    parser.add_argument("--top-layers", type=int, default=8, help="decoder layers trained (train_top_layers; 0: all)")
     parser.add_argument("--max-new-tokens", type=int, default=24)
+    parser.add_argument("--rows-per-pass", type=int, default=8, help="rows of one pass (sft_step's rows_per_pass)")
     args = parser.parse_args()
     set_torch_threads(None)
     from transformers.utils import logging as hf_logging
@@ -152,7 +164,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     batches = [[data[i] for i in rng.choice(len(data), args.batch, replace=False)] for _ in range(args.repeats)]
     observations = [o for o, _ in batches[0]]
-    train_top_layers(policy, args.top_layers)
+    train_top_layers(policy, args.top_layers or None)
     optimizer = torch.optim.AdamW(policy.trainable_parameters(), lr=1e-6)
     policy.model.train()
     rows = {}
@@ -160,6 +172,11 @@ def main() -> None:
         [lambda r: library_step(policy, batches[r], optimizer), lambda r: plain_step(policy, batches[r], optimizer)],
         args.repeats,
     )
+    rows[f"the same, passes of {args.rows_per_pass}"] = timed(
+        [lambda r: library_step(policy, batches[r], optimizer, rows_per_pass=args.rows_per_pass),
+         lambda r: plain_step(policy, batches[r], optimizer)],
+        args.repeats,
+    )  # fmt: skip
     seen = FrozenPrefix()
     for batch in batches:  # SFT's later epochs: the bottom states of these examples are already held
         library_step(policy, batch, optimizer, seen)
@@ -182,7 +199,8 @@ def main() -> None:
              lambda _: plain_generate(policy, observations, new)],
             args.repeats,
         )  # fmt: skip
-    print(f"model {args.model}, batch {args.batch}, top {args.top_layers} layers trained, best of {args.repeats}")
+    trained = f"top {args.top_layers} layers" if args.top_layers else "all layers"
+    print(f"model {args.model}, batch {args.batch}, {trained} trained, best of {args.repeats}")
     print(f"{'row (tokens/s)':<26} {'library':>10} {'plain HF':>10} {'ratio':>7}")
     for name, (lib, ref) in rows.items():
         print(f"{name:<26} {lib:>10.1f} {ref:>10.1f} {lib / ref:>6.2f}x")

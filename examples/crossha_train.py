@@ -229,7 +229,8 @@ def crossha_stages(
     m_cs1 = sft_stage(run, cfg, prefix + "cs1", m_mix, labelled(d_mix) + kept, steps=cfg.finetune_steps)
     #    (b) single-step GRPO with that reward -> M_strl
     strl = strl_step(rl_contexts, prompts=cfg.strl_prompts, group=cfg.strl_group, temperature=cfg.temperature,
-                     minibatches=cfg.minibatches, clip=cfg.clip, kl_coef=cfg.kl_coef, **decoding(cfg))  # fmt: skip
+                     minibatches=cfg.minibatches, clip=cfg.clip, kl_coef=cfg.kl_coef, rows_per_pass=cfg.rows_per_pass,
+                     **decoding(cfg))  # fmt: skip
     m_strl = grpo(run, cfg, prefix + "strl", m_cs1, strl, cfg.strl_iters)
     #    (c) self-training relabel: adopt M_strl's greedy answer where it is equivalent, SFT -> M_cs2
     relabelled = run.cached("data", prefix + "relabelled", lambda: relabel(m_strl, d_mix, **decoding(cfg)))
@@ -282,7 +283,7 @@ def train(cfg: Config, root: Path, device: torch.device, tensorboard: bool = Fal
     mtrl = mtrl_step(make_env, [t.id for t in tasks("train")], tasks_per_step=cfg.mtrl_tasks, group=cfg.mtrl_group,
                      temperature=cfg.temperature, frame=observation_frame(cfg), token_penalty=cfg.token_penalty,
                      format_penalty=cfg.format_penalty, minibatches=cfg.minibatches, clip=cfg.clip,
-                     kl_coef=cfg.kl_coef, **decoding(cfg))  # fmt: skip
+                     kl_coef=cfg.kl_coef, rows_per_pass=cfg.rows_per_pass, **decoding(cfg))  # fmt: skip
     models = crossha_stages(run, cfg, m_base, d_mix, mtrl, grammars)
     results = evaluate_models(run, cfg, models, make_env, {})  # the claims that matter first, then the baselines
 

@@ -1,5 +1,6 @@
 """The benchmark scripts run end to end (tiny sizes; the numbers are in docs/benchmarks.md)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,16 @@ def test_bench_train_smoke():
     )  # fmt: skip
     rows = [line for line in out.stdout.splitlines() if line.startswith("| ")]
     assert any("(baseline)" in r for r in rows) and any("(ours)" in r for r in rows) and "ratio" in rows[-1]
+
+
+@pytest.mark.slow
+def test_bench_sft_smoke():
+    pytest.importorskip("transformers")
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_sft.py"), "--batch", "4", "--rows-per-pass", "2", "--steps", "1",
+         "--repeats", "1"],
+        capture_output=True, text=True, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| ")]
+    assert rows[1].startswith("| one pass (baseline) |") and rows[1].endswith("| 1.00x |")
+    assert rows[2].startswith("| passes of 2 |")

@@ -176,6 +176,26 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     assert json.loads((root / "eval-oracle" / "crossha.json").read_text()) == crossha
     assert json.loads((root / "results.json").read_text()) == results
 
+    # given a sweep, it evaluates every seed and pairs each model's two evaluations over tasks and seeds
+    sweep = tmp_path / "sweep"
+    for seed in (0, 1):
+        shutil.copytree(root, sweep / f"seed-{seed}")
+    paired = subprocess.run([sys.executable, str(EVALUATE_RUN), str(sweep), "--model", "crossha"],
+                            capture_output=True, text=True, env=ENV, timeout=300, check=False)  # fmt: skip
+    assert paired.returncode == 0, paired.stderr[-3000:]
+    assert [json.loads(line)["run"] for line in paired.stdout.splitlines()] == [
+        str(sweep / "seed-0"),
+        str(sweep / "seed-1"),
+    ]
+    agent = json.loads((root / "eval-agent" / "crossha.json").read_text())
+    cells = json.loads((sweep / "summary-agent.json").read_text())["cells"][CROSSHA_MODELS["crossha"]]
+    for split in ("ID", "OOD"):
+        own, other = crossha[f"{split}/all"]["ASR"], agent[f"{split}/all"]["ASR"]
+        assert cells[f"{split} ASR, oracle"]["mean"] == pytest.approx(own)
+        assert cells[f"{split} ASR, agent"]["mean"] == pytest.approx(other)
+        assert cells[f"{split} ASR, agent minus oracle"]["mean"] == pytest.approx(other - own)
+    assert "| Stage 3: MTRL = CrossHA (M_mtrl) |" in (sweep / "summary-agent.md").read_text()
+
     # scripts/stage_times.py: where the wall time went, a row per stage, the first stage first
     times = subprocess.run([sys.executable, str(SCRIPT.parents[1] / "scripts" / "stage_times.py"), str(root)],
                            capture_output=True, text=True, env=ENV, timeout=120, check=False)  # fmt: skip
@@ -194,13 +214,40 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
         ("evaluate_run.py", ["{tmp}", "--controllers", "psychic"], "'oracle' or 'agent'"),
         ("knowledge_fit.py", ["64x2", "--out", "{tmp}/out"], "HIDDENxLAYERSxSTEPS"),
         ("knowledge_fit.py", ["64x0x10", "--out", "{tmp}/out"], "must be positive"),
+        ("profile_stacks.py", ["{tmp}/nowhere"], "is missing"),
+        ("profile_stacks.py", ["{tmp}/stacks", "--rate", "0"], "--rate"),
+        ("profile_stacks.py", ["{tmp}/stacks"], "stacks:2 is not a py-spy raw line"),
     ],
 )
 def test_the_measurement_scripts_name_bad_input(tmp_path: Path, script: str, args: list[str], message: str) -> None:
+    (tmp_path / "stacks").write_text("main (a.py:1) 3\nmain (a.py:1) three\n")
     argv = [str(SCRIPT.parents[1] / "scripts" / script), *(a.format(tmp=tmp_path) for a in args)]
     result = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=ENV, timeout=120, check=False)
     assert result.returncode != 0 and message in _said(result)
     assert not (tmp_path / "out").exists()
+
+
+def test_profile_stacks_counts_each_stack_in_its_stage_and_activity(tmp_path: Path) -> None:
+    trainer, lib = "train (examples/crossha_train.py:240)", "/src/actionspaces/training"
+    stacks = [
+        f"{trainer};sft_stage ({lib}/recipe.py:225);step ({lib}/updates.py:77);backward (/torch/_tensor.py:6) 30",
+        f"{trainer};sft_stage ({lib}/recipe.py:225);step ({lib}/updates.py:77);response_logprobs ({lib}/policy.py:9);"
+        "forward (/transformers/models/qwen2/modeling_qwen2.py:50) 12",
+        f"{trainer};evaluate_models (examples/crossha_train.py:160);play_policy ({lib}/rollouts.py:50);"
+        "step (/src/actionspaces/envs/craftworld/text_env.py:80) 10",
+        f"{trainer};grpo (examples/crossha_train.py:150);step ({lib}/mtrl.py:90);sample ({lib}/policy.py:520);"
+        "generate (/transformers/generation/utils.py:2000) 20",
+        f"{trainer};tqdm (/tqdm/std.py:1) 8",
+    ]
+    (tmp_path / "stacks").write_text("\n".join(stacks) + "\n")
+    result = subprocess.run([sys.executable, str(SCRIPT.parents[1] / "scripts" / "profile_stacks.py"),
+                             str(tmp_path / "stacks"), "--rate", "10"], capture_output=True, text=True, env=ENV,
+                            timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {tuple(c.strip() for c in line.split("|")[1:4]) for line in result.stdout.splitlines()}
+    assert {("SFT", "backward", "3"), ("SFT", "scoring (forward)", "1"), ("evaluation", "env ticks", "1"),
+            ("MTRL (multi-turn GRPO)", "sampling (generate)", "2"), ("other", "other", "1")} <= rows  # fmt: skip
+    assert ("**all**", "", "8") in rows
 
 
 @pytest.mark.parametrize("name", ["..", ".", "../outside"])

@@ -50,6 +50,25 @@ def test_sampled_responses_are_scored_under_the_distribution_they_came_from(poli
         sample(policy, prompts, 1.0, max_new_tokens=0)
 
 
+def test_response_logprobs_equal_the_whole_pass_at_the_response_positions(policy):
+    # prompts of different lengths, responses of different lengths (one empty): the head runs at the
+    # response positions only, and must give what log_softmax over every position's logits gives there
+    prompts = policy.encode_prompts([policy.prompt("task: mine_block:oak_log"), policy.prompt("task: kill"),
+                                     policy.prompt("task: craft_item:stick, inventory: plank plank plank")])  # fmt: skip
+    responses = [policy.encode(["Skill: mine oak log"])[0], [], policy.encode(["Motion: turn left"])[0]]
+    logp, mask = response_logprobs(policy, prompts, responses)
+    for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
+        with torch.no_grad():
+            whole = torch.log_softmax(policy.model(torch.tensor([p.ids + r])).logits[0].float(), -1)
+        expected = whole[len(p.ids) - 1 : len(p.ids) - 1 + len(r)].gather(-1, torch.tensor(r)[:, None])[:, 0]
+        torch.testing.assert_close(logp[i, len(p.ids) - 1 : len(p.ids) - 1 + len(r)], expected, atol=1e-5, rtol=0)
+        assert int(mask[i].sum()) == len(r)
+    assert bool((logp[~mask.bool()] == 0).all())
+    logp.sum().backward()
+    assert policy.model.get_output_embeddings().weight.grad is not None
+    policy.model.zero_grad()
+
+
 def test_a_text_policy_refuses_a_frame(policy):
     import numpy as np
 

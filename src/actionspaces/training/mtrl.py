@@ -55,6 +55,7 @@ def mtrl_step(
     minibatches: int,
     clip: float,
     kl_coef: float,
+    rows_per_pass: int | None = None,
 ) -> Step:
     """Trajectory-level GRPO: ``tasks_per_step`` of ``tasks`` and their seeds drawn by numpy's global RNG.
 
@@ -65,7 +66,7 @@ def mtrl_step(
         temperature, max_new_tokens, batch_size, frame: how the policy plays
             (:func:`~actionspaces.training.rollouts.play_policy`).
         token_penalty, format_penalty: the return's λ and penalty per unparsed call (:func:`mtrl_return`).
-        minibatches, clip, kl_coef: :func:`~actionspaces.training.updates.grpo_update`'s.
+        minibatches, clip, kl_coef, rows_per_pass: :func:`~actionspaces.training.updates.grpo_update`'s.
 
     Returns:
         A step whose metrics are the mean ``success``, ``return``, ``tokens_per_episode`` and
@@ -94,8 +95,8 @@ def mtrl_step(
         advantages = trajectory_advantages(scores, [k // group for k, _ in rows], [k for k, _ in rows], eps=EPS_VERL)
         prompts = [episodes[k].turns[j].prompt for k, j in rows]
         responses = [episodes[k].turns[j].response for k, j in rows]
-        metrics = grpo_update(policy, optimizer, prompts, responses, advantages, reference=ref,
-                              minibatches=minibatches, clip=clip, kl_coef=kl_coef)  # fmt: skip
+        metrics = grpo_update(policy, optimizer, prompts, responses, advantages, reference=ref, minibatches=minibatches,
+                              clip=clip, kl_coef=kl_coef, rows_per_pass=rows_per_pass)  # fmt: skip
         shares = {f"share_{s}": v for s, v in call_shares(episodes).items() if s != "none"}
         return {
             "success": float(np.mean([e.success for e in episodes])),

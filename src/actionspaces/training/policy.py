@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import inspect
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -567,42 +566,45 @@ def response_logprobs(
     mask = torch.zeros(len(rows), width - 1, device=device)
     for i, (p, row) in enumerate(zip(prompts, rows, strict=True)):
         mask[i, len(p.ids) - 1 : len(row) - 1] = 1  # position t predicts token t + 1
-    # The vocabulary logits only where a response token is predicted: the positions from the shortest
-    # prompt's end to the longest row's, not the prompts' (for a 49k vocabulary, most of the pass).
-    lo, hi = min(len(p.ids) for p in prompts) - 1, max(map(len, rows)) - 1
+    # The vocabulary logits only where a response token is predicted: (1, N, V) at the N response positions,
+    # not at the prompts' (for a 49k vocabulary, most of the pass) nor at the padding.
+    at = cast(tuple[torch.Tensor, torch.Tensor], mask.nonzero(as_tuple=True))
     if frozen is not None and frozen.serves(policy, inputs):
         states = frozen.states(policy, rows, inputs["attention_mask"])
-        with frozen.top_only(policy.model):
-            logits = policy.model(inputs_embeds=states, attention_mask=inputs["attention_mask"],
-                                  **_logits_at(policy.model, lo, hi)).logits  # fmt: skip
+        with frozen.top_only(policy.model), _head_at(policy.model, at):
+            logits = policy.model(inputs_embeds=states, attention_mask=inputs["attention_mask"]).logits
     else:
-        logits = policy.model(**inputs, **_logits_at(policy.model, lo, hi)).logits
-    logits = logits[:, lo:hi] if logits.shape[1] == width else logits
+        with _head_at(policy.model, at):
+            logits = policy.model(**inputs).logits
     if policy.unwritable:
         logits = logits.index_fill(-1, torch.tensor(policy.unwritable, device=device), -math.inf)
-    targets = inputs["input_ids"][:, lo + 1 : hi + 1]
+    targets = inputs["input_ids"][at[0], at[1] + 1].unsqueeze(0)
     if response_masks is None:
         span = token_logprobs(logits, targets)
     else:
-        bitmask = torch.full((len(rows), hi - lo, response_masks.shape[-1]), -1, dtype=torch.int32)  # prompt: free
+        bitmask = torch.zeros((len(rows), width - 1, response_masks.shape[-1]), dtype=torch.int32)
         for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
-            bitmask[i, len(p.ids) - 1 - lo : len(p.ids) - 1 - lo + len(r)] = response_masks[i, : len(r)]
-        span = masked_token_logprobs(logits, targets, bitmask)
-    logp = torch.nn.functional.pad(span, (lo, width - 1 - hi))
-    return logp.masked_fill(mask == 0, 0.0), mask
+            bitmask[i, len(p.ids) - 1 : len(p.ids) - 1 + len(r)] = response_masks[i, : len(r)]
+        span = masked_token_logprobs(logits, targets, bitmask[at[0].cpu(), at[1].cpu()].unsqueeze(0))
+    logp = torch.zeros(len(rows), width - 1, dtype=span.dtype, device=span.device)
+    return logp.index_put(at, span[0]), mask
 
 
-def _logits_at(model: Any, lo: int, hi: int) -> dict[str, Any]:
-    """The keyword that makes ``model`` compute logits at positions ``lo:hi`` only, where it has one."""
-    kind = type(model)
-    if kind not in _KEEPS_LOGITS:  # asked once per model class, not on every step
-        _KEEPS_LOGITS[kind] = "logits_to_keep" in inspect.signature(model.forward).parameters
-    if not _KEEPS_LOGITS[kind]:
-        return {}
-    return {"logits_to_keep": torch.arange(lo, hi, device=model.device)}
+@contextlib.contextmanager
+def _head_at(model: Any, at: tuple[torch.Tensor, torch.Tensor]) -> Iterator[None]:
+    """Within the block, ``model``'s output head reads its input at positions ``at`` (rows, columns) only.
 
-
-_KEEPS_LOGITS: dict[type, bool] = {}
+    Its logits are then ``(1, N, V)`` for the N positions, in ``at``'s order: the head's cost scales with
+    the tokens scored, whatever the prompts' lengths and the padding.
+    """
+    head = model.get_output_embeddings()
+    if head is None:
+        raise TypeError(f"{type(model).__name__} has no output head: response log-probs need a causal LM")
+    handle = head.register_forward_pre_hook(lambda _module, args: (args[0][at].unsqueeze(0), *args[1:]))
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 class _CapturedError(Exception):

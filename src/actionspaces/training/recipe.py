@@ -106,6 +106,10 @@ class CrossHAConfig(BaseModel):
     sft_steps_per_iter: int = Field(50, ge=1)  # one checkpoint and one metrics line per this many steps
     sft_batch: int = Field(32, ge=1)
     sft_lr: float = Field(2e-3, gt=0)
+    # the most rows of one forward and backward pass of SFT and GRPO, gradients summed (None: a whole batch);
+    # on 2 CPU cores passes of 8 ran the quick preset's SFT step about a third faster
+    # (benchmarks/bench_sft.py); a GPU wants larger passes
+    rows_per_pass: int | None = Field(8, ge=1)
     finetune_steps: int = Field(200, ge=0)  # the two STRL SFTs (M_cs1, M_cs2) continue from their parent
     # STRL: rejection sampling, then single-step GRPO (paper: n=4, lr 1e-6, KL 0.01 low_var_kl)
     rs_contexts: int = Field(128, ge=1)  # training contexts sampled for rejection sampling
@@ -220,7 +224,7 @@ def sft_stage(
     from .stages import train_stage
     from .updates import sft_step
 
-    step = sft_step(demos, steps=cfg.sft_steps_per_iter, batch=cfg.sft_batch)
+    step = sft_step(demos, steps=cfg.sft_steps_per_iter, batch=cfg.sft_batch, rows_per_pass=cfg.rows_per_pass)
     iterations = math.ceil(steps / cfg.sft_steps_per_iter)
     return train_stage(run, name, parent, iterations, lr=cfg.sft_lr, step=step, seed=cfg.seed)
 

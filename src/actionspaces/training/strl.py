@@ -145,6 +145,7 @@ def strl_step(
     minibatches: int,
     clip: float,
     kl_coef: float,
+    rows_per_pass: int | None = None,
 ) -> Step:
     """GRPO on single steps: ``prompts`` contexts drawn by numpy's global RNG, ``group`` samples each.
 
@@ -163,8 +164,8 @@ def strl_step(
         texts = [policy.decode(r) for r in responses]
         rewards = torch.tensor([action_match(t, c) for t, c in zip(texts, chosen, strict=True)])
         advantages = group_advantages(rewards, group, eps=EPS_VERL)
-        metrics = grpo_update(policy, optimizer, encoded, responses, advantages, reference=ref,
-                              minibatches=minibatches, clip=clip, kl_coef=kl_coef)  # fmt: skip
+        metrics = grpo_update(policy, optimizer, encoded, responses, advantages, reference=ref, minibatches=minibatches,
+                              clip=clip, kl_coef=kl_coef, rows_per_pass=rows_per_pass)  # fmt: skip
         return {"reward": rewards.mean().item(), "tokens": float(np.mean([len(r) for r in responses])), **metrics}
 
     return step
