@@ -35,7 +35,7 @@ from actionspaces.envs.craftworld.tasks import tasks
 from actionspaces.training import set_torch_threads
 from actionspaces.training.policy import FrozenPrefix, Policy, response_logprobs, sample, train_top_layers
 from actionspaces.training.pretrained import load_pretrained
-from actionspaces.training.updates import length_sorted_passes
+from actionspaces.training.updates import sft_backward
 
 
 def examples(n: int) -> list[tuple[str, str]]:
@@ -61,12 +61,8 @@ def library_step(
     """``sft_step``'s update on ``batch``: in length-sorted passes of ``rows_per_pass`` rows, gradients summed."""
     prompts = policy.encode_prompts([policy.prompt(o) for o, _ in batch])
     responses = [[*r, policy.tokenizer.eos_token_id] for r in policy.encode([a for _, a in batch])]
-    tokens = sum(map(len, responses))
     optimizer.zero_grad()
-    lengths = [len(p.ids) + len(r) for p, r in zip(prompts, responses, strict=True)]
-    for part in length_sorted_passes(lengths, rows_per_pass):
-        logp, mask = response_logprobs(policy, [prompts[i] for i in part], [responses[i] for i in part], frozen=frozen)
-        (-(logp * mask).sum() / tokens).backward()
+    sft_backward(policy, prompts, responses, rows_per_pass=rows_per_pass, frozen=frozen)
     optimizer.step()
     return sum(len(p.ids) + len(r) for p, r in zip(prompts, responses, strict=True))
 

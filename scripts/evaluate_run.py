@@ -111,13 +111,13 @@ def main(
     if controllers not in ("oracle", "agent"):
         raise typer.BadParameter(f"--controllers is 'oracle' or 'agent', got {controllers!r}")
     run = refuse_links(run)
-    seeds = {int(found.group(1)): path for path in sorted(run.glob("seed-*"))
-             if (found := SEED_DIRECTORY.fullmatch(path.name)) and path.is_dir()}  # fmt: skip
+    seeds = dict(sorted((int(found.group(1)), path) for path in run.glob("seed-*")
+                        if (found := SEED_DIRECTORY.fullmatch(path.name)) and path.is_dir()))  # fmt: skip
     if not seeds:
         evaluate_seed(run, controllers, model)
         return
-    redone = {seed: evaluate_seed(refuse_links(path), controllers, model) for seed, path in sorted(seeds.items())}
-    write_controllers_summary(run, dict(sorted(seeds.items())), controllers, redone)
+    redone = {seed: evaluate_seed(refuse_links(path), controllers, model) for seed, path in seeds.items()}
+    write_controllers_summary(run, seeds, controllers, redone)
 
 
 if __name__ == "__main__":

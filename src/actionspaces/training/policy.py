@@ -582,10 +582,9 @@ def response_logprobs(
     if response_masks is None:
         span = token_logprobs(logits, targets)
     else:
-        bitmask = torch.zeros((len(rows), width - 1, response_masks.shape[-1]), dtype=torch.int32)
-        for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
-            bitmask[i, len(p.ids) - 1 : len(p.ids) - 1 + len(r)] = response_masks[i, : len(r)]
-        span = masked_token_logprobs(logits, targets, bitmask[at[0].cpu(), at[1].cpu()].unsqueeze(0))
+        # ``at`` runs row by row through each response in order: each row's masks, one after the other
+        bitmask = torch.cat([response_masks[i, : len(r)] for i, r in enumerate(responses)])
+        span = masked_token_logprobs(logits, targets, bitmask.unsqueeze(0))
     logp = torch.zeros(len(rows), width - 1, dtype=span.dtype, device=span.device)
     return logp.index_put(at, span[0]), mask
 

@@ -32,7 +32,7 @@ from .policy import Encoded, FrozenPrefix, Prompt
 from .protocol import TrainablePolicy
 from .stages import Step
 
-__all__ = ["Demonstration", "grpo_update", "length_sorted_passes", "sft_step"]
+__all__ = ["Demonstration", "grpo_update", "length_sorted_passes", "sft_backward", "sft_step"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +73,34 @@ def length_sorted_passes(lengths: Sequence[int], rows_per_pass: int | None) -> l
     return [part for part in np.array_split(order, -(-len(order) // rows_per_pass)) if len(part)]
 
 
+def sft_backward(
+    policy: TrainablePolicy,
+    prompts: Sequence[Encoded],
+    responses: Sequence[list[int]],
+    *,
+    rows_per_pass: int | None = None,
+    frozen: FrozenPrefix | None = None,
+) -> float:
+    """Back-propagate the mean negative log-likelihood of the response tokens of a batch; return that loss.
+
+    The batch runs in :func:`length_sorted_passes` of at most ``rows_per_pass`` rows, each pass's loss
+    divided by the batch's response tokens, so the summed gradients are the whole batch's. Gradients
+    accumulate into the parameters' ``.grad``: zero them before, step after.
+
+    Raises:
+        ValueError: ``rows_per_pass`` is below 1.
+    """
+    tokens = max(sum(map(len, responses)), 1)
+    loss = 0.0
+    for part in length_sorted_passes([len(p.ids) + len(r) for p, r in zip(prompts, responses, strict=True)],
+                                     rows_per_pass):  # fmt: skip
+        logp, mask = policy.response_logprobs([prompts[i] for i in part], [responses[i] for i in part], frozen=frozen)
+        share = -(logp * mask).sum() / tokens
+        share.backward()  # type: ignore[no-untyped-call]
+        loss += share.item()
+    return loss
+
+
 def sft_step(
     examples: Sequence[Demonstration],
     *,
@@ -111,15 +139,9 @@ def sft_step(
         losses = []
         for _ in range(steps):
             drawn = [encoded[i] for i in np.random.randint(len(encoded), size=batch)]
-            tokens = sum(len(r) for _, r in drawn)
             optimizer.zero_grad()
-            loss = 0.0
-            for part in length_sorted_passes([len(p.ids) + len(r) for p, r in drawn], rows_per_pass):
-                logp, mask = policy.response_logprobs([drawn[i][0] for i in part], [drawn[i][1] for i in part],
-                                                      frozen=frozen)  # fmt: skip
-                share = -(logp * mask).sum() / tokens
-                share.backward()  # type: ignore[no-untyped-call]
-                loss += share.item()
+            loss = sft_backward(policy, [p for p, _ in drawn], [r for _, r in drawn], rows_per_pass=rows_per_pass,
+                                frozen=frozen)  # fmt: skip
             torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), max_grad_norm)
             optimizer.step()
             losses.append(loss)
