@@ -13,7 +13,8 @@ oracle: what the oracle flattered at test time. Each result is kept in ``RUN/eva
 Given a sweep (a directory of ``seed-<s>`` runs, as ``--seeds`` writes), it evaluates every seed's models and
 writes ``summary-<controllers>.md`` and ``.json`` beside the sweep's ``summary.md``: each model's ID and
 OOD ASR under the run's own controllers and under ``--controllers``, and their paired difference, as means
-with 95 % bootstrap intervals over tasks and seeds.
+with 95 % bootstrap intervals over tasks and seeds; with ``crossha`` among the models, also CrossHA's paired
+difference from each other model, both under ``--controllers``.
 """
 
 from __future__ import annotations
@@ -96,8 +97,26 @@ def write_controllers_summary(sweep: Path, seeds: dict[int, Path], controllers: 
             )
         }
     title = f"{sweep.name}: ASR under the run's controllers ({cfg.controllers}) and under {controllers}"
-    write_atomic(refuse_links(sweep / f"summary-{controllers}.md"), interval_markdown(cells, title=title))
-    stored = {"seeds": list(seeds), "cells": {row: {k: asdict(v) for k, v in c.items()} for row, c in cells.items()}}
+    report = interval_markdown(cells, title=title)
+    # the claim that matters under other controllers: is CrossHA still above each baseline?
+    versus = {
+        CROSSHA_MODELS.get(m, m): {
+            f"{split} ASR, CrossHA minus this, {controllers}": evals.interval(
+                f"crossha@{controllers}", "ASR", split, baseline=f"{m}@{controllers}"
+            )
+            for split in ("ID", "OOD")
+        }
+        for m in models
+        if "crossha" in models and m != "crossha"
+    }
+    if versus:
+        report += "\n" + interval_markdown(versus, title=f"CrossHA against each model, both under {controllers}")
+    write_atomic(refuse_links(sweep / f"summary-{controllers}.md"), report)
+    stored = {
+        "seeds": list(seeds),
+        "cells": {row: {k: asdict(v) for k, v in c.items()} for row, c in cells.items()},
+        "versus_crossha": {row: {k: asdict(v) for k, v in c.items()} for row, c in versus.items()},
+    }
     write_atomic(refuse_links(sweep / f"summary-{controllers}.json"), json.dumps(stored, indent=1))
 
 

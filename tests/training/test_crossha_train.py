@@ -180,21 +180,28 @@ def test_ci_preset_survives_a_kill_and_resumes_to_the_end(tmp_path: Path) -> Non
     sweep = tmp_path / "sweep"
     for seed in (0, 1):
         shutil.copytree(root, sweep / f"seed-{seed}")
-    paired = subprocess.run([sys.executable, str(EVALUATE_RUN), str(sweep), "--model", "crossha"],
+    paired = subprocess.run([sys.executable, str(EVALUATE_RUN), str(sweep), "--model", "crossha", "--model", "mix"],
                             capture_output=True, text=True, env=ENV, timeout=300, check=False)  # fmt: skip
     assert paired.returncode == 0, paired.stderr[-3000:]
     assert [json.loads(line)["run"] for line in paired.stdout.splitlines()] == [
-        str(sweep / "seed-0"),
-        str(sweep / "seed-1"),
+        str(sweep / f"seed-{seed}") for seed in (0, 0, 1, 1)
     ]
     agent = json.loads((root / "eval-agent" / "crossha.json").read_text())
-    cells = json.loads((sweep / "summary-agent.json").read_text())["cells"][CROSSHA_MODELS["crossha"]]
+    summary = json.loads((sweep / "summary-agent.json").read_text())
+    cells = summary["cells"][CROSSHA_MODELS["crossha"]]
+    mix = json.loads((sweep / "seed-0" / "eval-agent" / "mix.json").read_text())
+    versus = summary["versus_crossha"][CROSSHA_MODELS["mix"]]  # both seeds are copies: the means are seed 0's
+    assert set(summary["versus_crossha"]) == {CROSSHA_MODELS["mix"]}
+    for split in ("ID", "OOD"):
+        difference = agent[f"{split}/all"]["ASR"] - mix[f"{split}/all"]["ASR"]
+        assert versus[f"{split} ASR, CrossHA minus this, agent"]["mean"] == pytest.approx(difference)
     for split in ("ID", "OOD"):
         own, other = crossha[f"{split}/all"]["ASR"], agent[f"{split}/all"]["ASR"]
         assert cells[f"{split} ASR, oracle"]["mean"] == pytest.approx(own)
         assert cells[f"{split} ASR, agent"]["mean"] == pytest.approx(other)
         assert cells[f"{split} ASR, agent minus oracle"]["mean"] == pytest.approx(other - own)
     assert "| Stage 3: MTRL = CrossHA (M_mtrl) |" in (sweep / "summary-agent.md").read_text()
+    assert "# CrossHA against each model, both under agent" in (sweep / "summary-agent.md").read_text()
 
     # scripts/stage_times.py: where the wall time went, a row per stage, the first stage first
     times = subprocess.run([sys.executable, str(SCRIPT.parents[1] / "scripts" / "stage_times.py"), str(root)],

@@ -126,6 +126,22 @@ def test_an_interrupted_save_leaves_the_last_checkpoint_in_place(tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rl", "rl.prev"]
 
 
+def test_a_save_without_its_previous_removes_it_only_once_the_new_one_is_in_place(tmp_path: Path) -> None:
+    ckpt = Checkpoints(tmp_path)
+    ckpt.save("sft", _write("a"), {"iteration": 1})
+    ckpt.save("sft", _write("b"), {"iteration": 2})
+
+    def killed(directory: Path) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ckpt.save("sft", killed, {"iteration": 3}, keep_previous=False)
+    assert (tmp_path / "sft.prev").is_dir()  # a failed save removes nothing
+    ckpt.save("sft", _write("c"), {"iteration": 3}, keep_previous=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sft"]
+    assert ckpt.resume("sft", _load) == ({"iteration": 3}, "c")
+
+
 def test_available_cores_follows_the_affinity_mask() -> None:
     if hasattr(os, "sched_getaffinity"):
         assert available_cores() == len(os.sched_getaffinity(0))

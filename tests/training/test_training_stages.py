@@ -55,11 +55,10 @@ def test_a_killed_stage_resumes_to_the_weights_and_metrics_of_an_uninterrupted_o
 
     attached: list[Path] = []
     killed = _run(tmp_path / "killed", attached)
-    train_stage(killed, "sft", policy, 2, lr=1e-2, step=sft_step(DEMOS, steps=2, batch=2), seed=7)
+    with pytest.raises(KeyboardInterrupt):  # the run dies after two of three iterations
+        train_stage(killed, "sft", policy, 3, lr=1e-2, step=_killed_at(2, sft_step(DEMOS, steps=2, batch=2)), seed=7)
     assert len(attached) == 2  # the attachment is written into every checkpoint
-    # the run died after two of three iterations: its progress says 2, not done
-    progress = killed.checkpoints.path("sft") / "progress.json"
-    progress.write_text('{"iteration": 2, "done": false}')
+    assert killed.resume("sft").progress == {"iteration": 2, "done": False}
     resumed = train_stage(killed, "sft", policy, 3, lr=1e-2, step=sft_step(DEMOS, steps=2, batch=2), seed=7)
     assert torch.allclose(_weights(resumed), _weights(straight))
     assert [m["iteration"] for m in killed.metrics()] == [0, 1, 2]
@@ -73,7 +72,8 @@ def test_a_killed_stage_resumes_to_the_weights_and_metrics_of_an_uninterrupted_o
 
 def test_a_damaged_checkpoint_falls_back_to_the_previous_one_and_is_named(policy, tmp_path: Path):
     run = _run(tmp_path)
-    train_stage(run, "sft", policy, 2, lr=1e-2, step=sft_step(DEMOS, steps=1, batch=2), seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        train_stage(run, "sft", policy, 3, lr=1e-2, step=_killed_at(2, sft_step(DEMOS, steps=1, batch=2)), seed=0)
     (run.checkpoints.path("sft") / "model.safetensors").write_bytes(b"torn")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -81,6 +81,31 @@ def test_a_damaged_checkpoint_falls_back_to_the_previous_one_and_is_named(policy
     assert resumed is not None and resumed.progress == {"iteration": 1, "done": False}
     assert resumed.optimizer_state is not None
     assert any(str(run.checkpoints.path("sft")) in str(w.message) for w in caught)
+
+
+def test_a_finished_stage_keeps_one_lean_checkpoint_and_a_damaged_one_runs_again(policy, tmp_path: Path):
+    run = _run(tmp_path)
+    trained = train_stage(run, "sft", policy, 2, lr=1e-2, step=sft_step(DEMOS, steps=1, batch=2), seed=0)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["sft"]  # no .prev, no .tmp
+    state = torch.load(run.checkpoints.path("sft") / "trainer_state.pt", weights_only=True)
+    assert state == {"optimizer": None}  # nothing resumes a finished stage's optimizer
+    assert run.resume("sft").progress == {"iteration": 2, "done": True}
+    (run.checkpoints.path("sft") / "model.safetensors").write_bytes(b"torn")
+    with pytest.warns(UserWarning, match="model.safetensors|unusable"):
+        again = train_stage(run, "sft", policy, 2, lr=1e-2, step=sft_step(DEMOS, steps=1, batch=2), seed=0)
+    assert torch.allclose(_weights(again), _weights(trained))  # run again from its seed: the same weights
+    assert [m["iteration"] for m in run.metrics()] == [0, 1]
+
+
+def _killed_at(iteration: int, step):
+    """``step``, but the process dies (KeyboardInterrupt) when it reaches ``iteration``."""
+
+    def run(policy, optimizer, it, reference):
+        if it == iteration:
+            raise KeyboardInterrupt
+        return step(policy, optimizer, it, reference)
+
+    return run
 
 
 def test_zero_iterations_checkpoint_the_parent_and_negative_ones_are_refused(policy, tmp_path: Path):

@@ -63,8 +63,14 @@ class Checkpoints:
         current = self.path(name)
         return [current, current.with_name(current.name + ".prev")]
 
-    def save(self, name: str, write: Callable[[Path], Any], progress: Mapping[str, Any]) -> None:
+    def save(
+        self, name: str, write: Callable[[Path], Any], progress: Mapping[str, Any], *, keep_previous: bool = True
+    ) -> None:
         """Write checkpoint ``name`` with ``write(directory)``, then its progress; swap it in by rename.
+
+        With ``keep_previous=False`` the previous checkpoint is removed once the new one is in place (a
+        stage's last checkpoint, whose fallback would only repeat work already saved): the new one is
+        complete when it appears, since its progress file is written last and it is renamed into place.
 
         Raises:
             ValueError: ``name`` is not a plain name.
@@ -85,6 +91,8 @@ class Checkpoints:
                 shutil.rmtree(previous)
             current.rename(previous)
         tmp.rename(current)
+        if not keep_previous and previous.exists():
+            shutil.rmtree(previous)
 
     def exists(self, name: str) -> bool:
         """Whether any checkpoint ``name`` (current or previous) was completed."""
