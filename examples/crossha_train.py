@@ -68,6 +68,7 @@ from actionspaces.envs.craftworld.datasets import (
     expert_contexts,
     fit_codebook,
     record_episodes,
+    renamed_skill_calls,
     strl_contexts,
     tokenizer_corpus,
 )
@@ -209,10 +210,10 @@ def crossha_stages(
     grammars: Grammars | None, prefix: str = "",
 ) -> dict[str, Policy]:  # fmt: skip
     """Stages 1 to 3 from ``start``: M_mix, M_cs1, M_strl, M_cs2 and CrossHA (checkpoints named ``prefix + stage``)."""
-    # 1. mixed-space SFT on D_mix -> M_mix
-    m_mix = sft_stage(
-        run, cfg, prefix + "mix", under_grammar(start, grammars, "mixed"), labelled(d_mix), steps=cfg.sft_steps
-    )
+    # 1. mixed-space SFT on D_mix (and, with cfg.name_copies, its skill calls renamed to invented targets) -> M_mix
+    renamed = renamed_skill_calls(d_mix, cfg.name_copies, seed=cfg.seed)
+    m_mix = sft_stage(run, cfg, prefix + "mix", under_grammar(start, grammars, "mixed"), labelled(d_mix + renamed),
+                      steps=cfg.sft_steps)  # fmt: skip
 
     # 2. STRL, every step judged by the action-space-independent reward 1{g(a) = g(a*)}.
     #    (a) rejection sampling: candidates forced into each space, the equivalent ones kept and rebalanced,

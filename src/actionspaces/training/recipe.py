@@ -100,6 +100,9 @@ class CrossHAConfig(BaseModel):
     knowledge_views: int = Field(2, ge=0)
     # data: expert episodes per training task, the latent codebook
     expert_seeds: int = Field(4, ge=1)
+    # M_mix also learns this many variants of each D_mix skill call with its target renamed to an invented
+    # name (datasets.renamed_skill_calls): copying the task's name, not recalling a training target
+    name_copies: int = Field(0, ge=0)
     codebook_size: int = Field(32, ge=2)
     # SFT (paper: lr 8e-6 cosine, 1 epoch; a model trained from scratch needs a larger lr)
     sft_steps: int = Field(600, ge=0)

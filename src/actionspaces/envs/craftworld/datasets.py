@@ -16,8 +16,9 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import numpy as np
@@ -28,6 +29,7 @@ from ...state import ViewState
 from .env import CraftWorld
 from .knowledge import Fact
 from .labels import ExpertStep, label_step, record_expert
+from .oracles import parse_skill
 from .tasks import Task, get_task, tasks
 
 __all__ = [
@@ -35,8 +37,10 @@ __all__ = [
     "Episodes",
     "expert_contexts",
     "fit_codebook",
+    "invented_name",
     "pov",
     "record_episodes",
+    "renamed_skill_calls",
     "strl_contexts",
     "tokenizer_corpus",
 ]
@@ -118,6 +122,79 @@ def strl_contexts(data: Sequence[tuple[Context, str]]) -> list[Context]:
     """
     raw = RawSpace()
     return [c for c, _ in data if not raw.canonicalize(raw.parse(c.labels["raw"])).is_noop]
+
+
+#: Syllables of the invented names (lower-case letters only, so that a name reads like the registry's ids).
+_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "gl", "st", "tr")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ou")
+
+
+def invented_name(rng: np.random.Generator) -> str:
+    """A made-up id of one to three words (``"brouzo_tami"``) in which no CraftWorld block or mob is named.
+
+    Examples:
+        >>> name = invented_name(np.random.default_rng(0))
+        >>> name.replace("_", "").isalpha(), parse_skill("mine " + name.replace("_", " "))
+        (True, None)
+    """
+    while True:
+        words = [
+            "".join(str(rng.choice(_ONSETS)) + str(rng.choice(_VOWELS)) for _ in range(int(rng.integers(2, 4))))
+            for _ in range(int(rng.integers(1, 4)))
+        ]
+        name = "_".join(words)
+        if all(parse_skill(f"{verb} {' '.join(words)}") is None for verb in ("mine", "kill")):
+            return name
+
+
+def renamed_skill_calls(data: Sequence[tuple[Context, str]], copies: int, seed: int) -> list[tuple[Context, str]]:
+    """``copies`` variants of each ``Skill:`` call of a mine or kill task, its target renamed to an invented name.
+
+    The calls are those ``data`` answers in the language space.
+
+    The target's id is replaced wherever the observation shows it (the ``task:`` line, the objects list)
+    and its spelled-out name in the skill's text, so ``task: mine_block:oak_log`` → ``Skill: mine oak log``
+    becomes ``task: mine_block:brouzo_tami`` → ``Skill: mine brouzo tami``. Trained on, they teach the
+    model to copy the task's name rather than recall one of the training tasks' few targets, without
+    showing it any held-out target. They are SFT data only: the context's view state still holds the
+    original object, so they must not be executed or rewarded. A call whose text does not spell its
+    target out is left out.
+
+    Args:
+        data: a dataset of (context, space), as :func:`expert_contexts` returns (D_mix).
+        copies: how many renamed variants of each skill call (0: none).
+        seed: the names' seed (the result is a pure function of the arguments).
+
+    Raises:
+        ValueError: ``copies`` is negative.
+
+    Examples:
+        >>> episodes = record_episodes([0], task_ids=["kill_entity:cow"])
+        >>> data = expert_contexts(episodes, fit_codebook(episodes, size=4), "language")
+        >>> context, space = renamed_skill_calls(data, copies=1, seed=0)[0]
+        >>> name = context.task.split(":")[1]
+        >>> spelled = name.replace("_", " ")
+        >>> f"task: kill_entity:{name}" in context.prompt, context.labels[space] == f"Skill: kill {spelled}"
+        (True, True)
+    """
+    if copies < 0:
+        raise ValueError(f"copies must be >= 0, got {copies}")
+    rng = np.random.default_rng(seed)
+    out: list[tuple[Context, str]] = []
+    for context, space in data:
+        category, _, target = context.task.partition(":")
+        text = context.labels.get("language", "")
+        spelled = target.replace("_", " ")
+        skill_of_its_target = re.search(rf"\b{re.escape(spelled)}\b", text)
+        if space != "language" or category not in ("mine_block", "kill_entity") or not skill_of_its_target:
+            continue
+        for _ in range(copies):
+            name = invented_name(rng)
+            prompt = re.sub(rf"(?<![a-z_]){re.escape(target)}(?![a-z_])", name, context.prompt)
+            label = re.sub(rf"\b{re.escape(spelled)}\b", name.replace("_", " "), text)
+            renamed = replace(context, task=f"{category}:{name}", prompt=prompt, labels={"language": label})
+            out.append((renamed, "language"))
+    return out
 
 
 def tokenizer_corpus(data: Sequence[tuple[Context, str]], facts: Sequence[Fact]) -> list[str]:
