@@ -27,7 +27,7 @@ from ...controllers.latent import LATENT_CHUNK_TICKS, LatentCodebook
 from ...spaces import RawSpace
 from ...state import ViewState
 from .env import CraftWorld
-from .knowledge import Fact
+from .knowledge import Fact, spoken
 from .labels import ExpertStep, label_step, record_expert
 from .oracles import parse_skill
 from .tasks import Task, get_task, tasks
@@ -134,7 +134,7 @@ def invented_name(rng: np.random.Generator) -> str:
 
     Examples:
         >>> name = invented_name(np.random.default_rng(0))
-        >>> name.replace("_", "").isalpha(), parse_skill("mine " + name.replace("_", " "))
+        >>> name.replace("_", "").isalpha(), parse_skill("mine " + spoken(name))
         (True, None)
     """
     while True:
@@ -143,7 +143,7 @@ def invented_name(rng: np.random.Generator) -> str:
             for _ in range(int(rng.integers(1, 4)))
         ]
         name = "_".join(words)
-        if all(parse_skill(f"{verb} {' '.join(words)}") is None for verb in ("mine", "kill")):
+        if all(parse_skill(f"{verb} {spoken(name)}") is None for verb in ("mine", "kill")):
             return name
 
 
@@ -173,8 +173,7 @@ def renamed_skill_calls(data: Sequence[tuple[Context, str]], copies: int, seed: 
         >>> data = expert_contexts(episodes, fit_codebook(episodes, size=4), "language")
         >>> context, space = renamed_skill_calls(data, copies=1, seed=0)[0]
         >>> name = context.task.split(":")[1]
-        >>> spelled = name.replace("_", " ")
-        >>> f"task: kill_entity:{name}" in context.prompt, context.labels[space] == f"Skill: kill {spelled}"
+        >>> f"task: kill_entity:{name}" in context.prompt, context.labels[space] == f"Skill: kill {spoken(name)}"
         (True, True)
     """
     if copies < 0:
@@ -183,15 +182,16 @@ def renamed_skill_calls(data: Sequence[tuple[Context, str]], copies: int, seed: 
     out: list[tuple[Context, str]] = []
     for context, space in data:
         category, _, target = context.task.partition(":")
-        text = context.labels.get("language", "")
-        spelled = target.replace("_", " ")
-        skill_of_its_target = re.search(rf"\b{re.escape(spelled)}\b", text)
-        if space != "language" or category not in ("mine_block", "kill_entity") or not skill_of_its_target:
+        if space != "language" or category not in ("mine_block", "kill_entity"):
+            continue
+        text = context.labels[space]
+        spelled = re.compile(rf"\b{re.escape(spoken(target))}\b")
+        if not spelled.search(text):
             continue
         for _ in range(copies):
             name = invented_name(rng)
             prompt = re.sub(rf"(?<![a-z_]){re.escape(target)}(?![a-z_])", name, context.prompt)
-            label = re.sub(rf"\b{re.escape(spelled)}\b", name.replace("_", " "), text)
+            label = spelled.sub(spoken(name), text)
             renamed = replace(context, task=f"{category}:{name}", prompt=prompt, labels={"language": label})
             out.append((renamed, "language"))
     return out
